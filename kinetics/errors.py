@@ -1,0 +1,85 @@
+"""Exception tree of the kinetics engine.
+
+Every error the engine raises on purpose derives from :class:`KineticsError` and
+from the builtin exception a Python user would expect, so both
+``except KineticsError`` and ``except ValueError`` work.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+__all__ = [
+    "KineticsError",
+    "SchemeError",
+    "ParseError",
+    "UnitError",
+    "ProtocolError",
+    "ArgumentError",
+    "SolverError",
+    "CompilerError",
+    "did_you_mean",
+]
+
+
+class KineticsError(Exception):
+    """Base class of every error raised by :mod:`kinetics`."""
+
+
+class SchemeError(KineticsError, ValueError):
+    """A reaction scheme is inconsistent (unknown or duplicate names, bad values...)."""
+
+
+class ParseError(SchemeError):
+    """Text (an expression or a scheme file) could not be parsed."""
+
+    def __init__(self, message: str, line: int | None = None, source: str | None = None):
+        where = ""
+        if source is not None:
+            where += f"{source}:"
+        if line is not None:
+            where += f"{line}:"
+        super().__init__(f"{where} {message}" if where else message)
+        self.line = line
+        self.source = source
+
+
+class UnitError(SchemeError):
+    """A unit string is unknown, or two quantities have incompatible dimensions."""
+
+
+class ProtocolError(KineticsError, ValueError):
+    """A stimulation protocol is invalid (bad times, unknown targets...)."""
+
+
+class ArgumentError(KineticsError, ValueError):
+    """An argument of a call is invalid (tolerances, time grids, methods, overrides)."""
+
+
+class SolverError(KineticsError, RuntimeError):
+    """An ODE solve failed. Carries the time reached, the solver status and its message."""
+
+    def __init__(self, message: str, t: float | None = None, status: int | None = None,
+                 method: str | None = None):
+        parts = [message]
+        if method is not None:
+            parts.append(f"method `{method}`")
+        if t is not None:
+            parts.append(f"at t = {t:.9g}")
+        if status is not None:
+            parts.append(f"status {status}")
+        super().__init__("; ".join(parts))
+        self.t = t
+        self.status = status
+        self.method = method
+        self.reason = message
+
+
+class CompilerError(KineticsError, RuntimeError):
+    """The C compiler needed by the native fast path is missing or failed."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """Return ``"; did you mean `X`?"`` for the closest candidate, or ``""``."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    return f"; did you mean `{matches[0]}`?" if matches else ""

@@ -1,0 +1,447 @@
+"""Simulation: ``simulate()`` one trajectory, ``sweep()`` many parameter sets.
+
+Methods
+-------
+``"auto"`` (default)
+    The native fast path (:mod:`kinetics.native`): the whole integration loop in
+    C, compiled once per scheme structure. Each segment starts with Dormand–Prince
+    5(4) and switches to an L-stable Rosenbrock method (with the analytic Jacobian)
+    when stiffness is detected. Falls back to scipy ``LSODA`` with a warning when
+    no C compiler is available.
+``"dopri5"``, ``"rodas"``
+    The native explicit or Rosenbrock method alone.
+``"LSODA"``, ``"BDF"``, ``"Radau"``, ``"RK45"``, ``"DOP853"``, ``"RK23"``
+    scipy's ``solve_ivp`` with lambdified RHS and analytic Jacobian.
+
+Every method restarts at each protocol breakpoint and never steps across a
+discontinuity. Default tolerances: ``rtol=1e-6``, ``atol=1e-9``.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import Mapping
+
+import numpy as np
+
+from .compile import c_source, numpy_functions
+from .errors import ArgumentError, CompilerError, SchemeError, SolverError, did_you_mean
+from .odesystem import OdeSystem, derive
+from .protocol import Protocol
+from .result import Result, SweepResult
+from .scheme import Scheme
+from .schedule import JUMP_SET, Schedule
+
+__all__ = ["simulate", "sweep", "NATIVE_METHODS", "SCIPY_METHODS", "DEFAULT_RTOL", "DEFAULT_ATOL"]
+
+NATIVE_METHODS = {"auto": 0, "dopri5": 1, "rodas": 2}
+SCIPY_METHODS = ("LSODA", "BDF", "Radau", "RK45", "DOP853", "RK23")
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+DEFAULT_POINTS = 1001
+
+_native_lock = threading.Lock()
+_native_solvers: dict = {}
+_warned_fallback = False
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_scheme(model) -> Scheme:
+    if isinstance(model, Scheme):
+        return model
+    scheme = getattr(model, "scheme", None)
+    if isinstance(scheme, Scheme):
+        return scheme
+    raise ArgumentError(f"`model` must be a kinetics.Scheme (or have a `.scheme`), got {type(model).__name__}")
+
+
+def _check_tolerances(rtol, atol, n_states, state_names):
+    try:
+        rtol = float(rtol)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"`rtol` must be a number, got {rtol!r}") from None
+    if not (math.isfinite(rtol) and 1e-15 <= rtol < 1):
+        raise ArgumentError(f"`rtol` must be in [1e-15, 1), got {rtol}")
+    if isinstance(atol, Mapping):
+        vec = np.full(n_states, DEFAULT_ATOL)
+        for k, v in atol.items():
+            if k not in state_names:
+                raise ArgumentError(f"`atol` names unknown state `{k}`" + did_you_mean(k, state_names))
+            vec[state_names.index(k)] = v
+        atol = vec
+    atol_arr = np.asarray(atol, dtype=float)
+    if atol_arr.ndim == 0:
+        atol_arr = np.full(n_states, float(atol_arr))
+    if atol_arr.shape != (n_states,):
+        raise ArgumentError(f"`atol` must be a number or one value per state ({n_states}), got shape {atol_arr.shape}")
+    if not np.all(np.isfinite(atol_arr)) or np.any(atol_arr <= 0):
+        raise ArgumentError(f"`atol` must be finite and > 0, got {atol}")
+    return rtol, atol_arr
+
+
+def _param_vector(scheme: Scheme, params) -> tuple[dict, np.ndarray]:
+    """Declared-unit values (dict) and the model-unit vector passed to compiled code."""
+    values = scheme.parameter_values()
+    if params:
+        if not isinstance(params, Mapping):
+            raise ArgumentError(f"`params` must be a mapping of parameter name to value, got {type(params).__name__}")
+        for k, v in params.items():
+            if k not in values:
+                raise SchemeError(f"unknown parameter `{k}` in scheme `{scheme.name}`" + did_you_mean(k, values))
+            try:
+                fv = float(v)
+            except (TypeError, ValueError):
+                raise ArgumentError(f"parameter `{k}` must be a number, got {v!r}") from None
+            lo, hi = scheme.get_parameter(k).bounds
+            if not math.isfinite(fv):
+                raise SchemeError(f"parameter `{k}` must be finite, got {fv}")
+            if not lo <= fv <= hi:
+                raise SchemeError(f"parameter `{k}` = {fv} is outside its bounds [{lo}, {hi}]")
+            values[k] = fv
+    factors = scheme.parameter_factors()
+    vec = np.array([values[n] * factors[n] for n in scheme.parameter_names], dtype=float)
+    return values, vec
+
+
+def _initial_vector(scheme: Scheme, y0) -> np.ndarray:
+    names = scheme.species_names
+    vec = np.array([s.initial for s in scheme.species], dtype=float)
+    if y0 is None:
+        return vec
+    if isinstance(y0, Mapping):
+        for k, v in y0.items():
+            if k not in names:
+                raise SchemeError(f"unknown species `{k}` in `y0` for scheme `{scheme.name}`" + did_you_mean(k, names))
+            vec[names.index(k)] = float(v)
+    else:
+        arr = np.asarray(y0, dtype=float)
+        if arr.shape != vec.shape:
+            raise ArgumentError(f"`y0` must have one value per species ({len(names)}), got shape {arr.shape}")
+        vec = arr.copy()
+    if not np.all(np.isfinite(vec)):
+        raise ArgumentError("`y0` must be finite")
+    return vec
+
+
+def _time_grid(t0, t_end, t_eval) -> tuple[float, float, np.ndarray]:
+    try:
+        t0, t_end = float(t0), float(t_end)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"`t0` and `t_end` must be numbers, got {t0!r}, {t_end!r}") from None
+    if not (math.isfinite(t0) and math.isfinite(t_end)):
+        raise ArgumentError(f"`t0` and `t_end` must be finite, got {t0}, {t_end}")
+    if t_end <= t0:
+        raise ArgumentError(f"`t_end` ({t_end}) must be greater than `t0` ({t0})")
+    if t_eval is None:
+        return t0, t_end, np.linspace(t0, t_end, DEFAULT_POINTS)
+    te = np.asarray(t_eval, dtype=float).ravel()
+    if te.size == 0:
+        raise ArgumentError("`t_eval` is empty")
+    if not np.all(np.isfinite(te)):
+        raise ArgumentError("`t_eval` contains non-finite times")
+    if np.any(np.diff(te) < 0):
+        raise ArgumentError("`t_eval` must be sorted in increasing order")
+    if te[0] < t0 or te[-1] > t_end:
+        raise ArgumentError(f"`t_eval` must lie within [t0, t_end] = [{t0}, {t_end}], got [{te[0]}, {te[-1]}]")
+    return t0, t_end, te
+
+
+def _schedule(scheme: Scheme, protocol, t0, t_end) -> Schedule:
+    if protocol is None:
+        protocol = Protocol.empty()
+    if not isinstance(protocol, Protocol):
+        raise ArgumentError(f"`protocol` must be a kinetics.protocol.Protocol, got {type(protocol).__name__}")
+    return protocol.schedule(t0, t_end, inputs=scheme.input_names,
+                             defaults={u.name: u.default for u in scheme.inputs},
+                             states=scheme.species_names)
+
+
+def native_solver(system: OdeSystem):
+    """The loaded native solver of ``system`` (generated, compiled and cached on first use)."""
+    from . import native
+
+    with _native_lock:
+        solver = _native_solvers.get(system.key)
+        if solver is None:
+            path = native.build(c_source(system))
+            solver = native.NativeSolver(path, system.n_states, len(system.p), len(system.u))
+            _native_solvers[system.key] = solver
+    return solver
+
+
+def _resolve_method(method: str) -> str:
+    global _warned_fallback
+    if method in NATIVE_METHODS:
+        from . import native
+
+        if native.compiler_available():
+            return method
+        if method != "auto":
+            raise CompilerError(f"method `{method}` needs a C compiler (set $CC or install gcc); "
+                                f"use one of {SCIPY_METHODS} instead")
+        if not _warned_fallback:
+            warnings.warn("no C compiler found: kinetics falls back to scipy LSODA (slower); install gcc for the "
+                          "native fast path", RuntimeWarning, stacklevel=3)
+            _warned_fallback = True
+        return "LSODA"
+    if method in SCIPY_METHODS:
+        return method
+    raise ArgumentError(f"unknown method `{method}`" + did_you_mean(method, list(NATIVE_METHODS) + list(SCIPY_METHODS))
+                        + f"; choose one of {sorted(NATIVE_METHODS)} or {list(SCIPY_METHODS)}")
+
+
+def _solve_scipy(system, funcs, schedule, state_index, p_vec, y0, t_eval, method, rtol, atol, max_step, first_step):
+    from scipy.integrate import solve_ivp
+
+    y = y0.copy()
+    out = np.empty((t_eval.size, y.size))
+    stats = {"nfev": 0, "njev": 0, "nlu": 0, "steps": 0, "segments": schedule.n_segments}
+    b = schedule.boundaries
+    implicit = method in ("BDF", "Radau", "LSODA")
+    for s in range(schedule.n_segments):
+        for k in range(schedule.jump_ptr[s], schedule.jump_ptr[s + 1]):
+            j = state_index[schedule.jump_target[k]]
+            y[j] = schedule.jump_value[k] if schedule.jump_kind[k] == JUMP_SET else y[j] + schedule.jump_value[k]
+        lo, hi = b[s], b[s + 1]
+        last = s == schedule.n_segments - 1
+        i0 = np.searchsorted(t_eval, lo, side="left")
+        i1 = np.searchsorted(t_eval, hi, side="right" if last else "left")
+        seg_t = t_eval[i0:i1]
+        terms = range(schedule.term_ptr[s], schedule.term_ptr[s + 1])
+        const = schedule.const[s]
+        if len(terms):
+            def u_of(t, s=s):
+                return schedule.segment_inputs(s, t)
+        else:
+            def u_of(t, const=const):
+                return const
+        fun = (lambda t, yy: funcs.rhs(t, yy, p_vec, u_of(t)))
+        jac = (lambda t, yy: funcs.jac(t, yy, p_vec, u_of(t))) if implicit else None
+        evals = np.unique(np.concatenate([seg_t, [hi]]))
+        kw = {"rtol": rtol, "atol": atol, "t_eval": evals}
+        if jac is not None:
+            kw["jac"] = jac
+        if max_step:
+            kw["max_step"] = max_step
+        if first_step:
+            kw["first_step"] = min(first_step, hi - lo)
+        sol = solve_ivp(fun, (lo, hi), y, method=method, **kw)
+        if sol.status != 0:
+            t_fail = float(sol.t[-1]) if sol.t.size else lo
+            raise SolverError(f"scipy solve_ivp failed: {sol.message}", t=t_fail, status=sol.status, method=method)
+        if not np.all(np.isfinite(sol.y)):
+            raise SolverError("non-finite state", t=lo, status=-3, method=method)
+        out[i0:i1] = sol.y[:, : i1 - i0].T
+        y = sol.y[:, -1].copy()
+        stats["nfev"] += int(sol.nfev)
+        stats["njev"] += int(sol.njev)
+        stats["nlu"] += int(sol.nlu)
+        stats["steps"] += 0
+    return out, y, stats
+
+
+# --------------------------------------------------------------------------- public API
+def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=None, params=None, y0=None,
+             method: str = "auto", rtol: float = DEFAULT_RTOL, atol=DEFAULT_ATOL, t0: float = 0.0,
+             max_step: float | None = None, first_step: float | None = None, max_steps: int | None = None) -> Result:
+    """Simulate a scheme under a protocol.
+
+    Parameters
+    ----------
+    model : Scheme
+    protocol : Protocol, optional
+        Inputs and state jumps over time; inputs not driven keep their defaults.
+    t_end : float
+        End time, in the scheme's time unit.
+    t_eval : array_like, optional
+        Sorted output times in ``[t0, t_end]``; default 1001 evenly spaced points.
+    params : mapping, optional
+        Parameter overrides, each in the parameter's declared unit.
+    y0 : mapping or array, optional
+        Initial-state overrides.
+    method : str
+        ``"auto"`` (native), ``"dopri5"``, ``"rodas"``, or a scipy method (see module docstring).
+    rtol, atol : float
+        Relative and absolute tolerances (``atol`` may be per state: an array or a mapping).
+    t0 : float
+    max_step, first_step : float, optional
+    max_steps : int, optional
+        Step budget of the native solver (default 10**7).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    SolverError
+        When the solver fails (with the time reached, status and message).
+    SchemeError, ArgumentError, ProtocolError
+        For invalid input, before any work starts.
+
+    Examples
+    --------
+    >>> from kinetics import Scheme, Species, Parameter, reaction, simulate
+    >>> s = Scheme("decay", species=[Species("A", 1.0)], parameters=[Parameter("k", 0.5, "1/ms")],
+    ...            reactions=[reaction("A ->", "k")])
+    >>> res = simulate(s, t_end=2.0, t_eval=[0.0, 1.0, 2.0], rtol=1e-10, atol=1e-12)
+    >>> bool(abs(res["A"][-1] - 0.36787944117144233) < 1e-8)
+    True
+    """
+    scheme = _as_scheme(model)
+    t0, t_end, t_eval = _time_grid(t0, t_end, t_eval)
+    rtol, atol_vec = _check_tolerances(rtol, atol, len(scheme.species), scheme.species_names)
+    values, p_vec = _param_vector(scheme, params)
+    y_init = _initial_vector(scheme, y0)
+    for name, v in (("max_step", max_step), ("first_step", first_step)):
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise ArgumentError(f"`{name}` must be a positive number, got {v}")
+    if max_steps is not None and (int(max_steps) != max_steps or max_steps <= 0):
+        raise ArgumentError(f"`max_steps` must be a positive integer, got {max_steps}")
+    schedule = _schedule(scheme, protocol, t0, t_end)
+    resolved = _resolve_method(method)
+    system = derive(scheme)
+    funcs = numpy_functions(system) if (resolved in SCIPY_METHODS or system.observable_names) else None
+    state_index = {n: i for i, n in enumerate(scheme.species_names)}
+    if resolved in NATIVE_METHODS:
+        from .native import SegmentArrays
+
+        solver = native_solver(system)
+        seg = SegmentArrays.from_schedule(schedule, state_index)
+        y_out, _, stats = solver.solve(p_vec, y_init, seg, t_eval, method=resolved, rtol=rtol, atol=atol_vec,
+                                       first_step=first_step or 0.0, max_step=max_step or 0.0,
+                                       max_steps=int(max_steps or 0))
+    else:
+        y_out, _, stats = _solve_scipy(system, funcs, schedule, state_index, p_vec, y_init, t_eval, resolved,
+                                       rtol, atol_vec, max_step, first_step)
+    return Result(t=t_eval, y=y_out, scheme=scheme, system=system, p_model=p_vec, schedule=schedule,
+                  params=values, protocol=protocol, method=resolved, stats=stats,
+                  observable_fn=funcs.observables if funcs else None)
+
+
+def _param_table(scheme: Scheme, params) -> dict:
+    """Normalise sweep parameters to ``{name: float array (m,)}``."""
+    if hasattr(params, "to_dict") and hasattr(params, "columns"):  # a DataFrame
+        params = {c: params[c].to_numpy() for c in params.columns}
+    elif isinstance(params, (list, tuple)):
+        if not params:
+            raise ArgumentError("`params` is empty: nothing to sweep")
+        keys = list(params[0])
+        for i, row in enumerate(params):
+            if set(row) != set(keys):
+                raise ArgumentError(f"`params` row {i} has keys {sorted(row)}, expected {sorted(keys)}")
+        params = {k: np.array([row[k] for row in params], dtype=float) for k in keys}
+    if not isinstance(params, Mapping) or not params:
+        raise ArgumentError("`params` must be a non-empty mapping of name -> values, a list of dicts or a DataFrame")
+    table = {}
+    m = None
+    for k, v in params.items():
+        if k not in scheme.parameter_names:
+            raise SchemeError(f"unknown parameter `{k}` in scheme `{scheme.name}`" + did_you_mean(k, scheme.parameter_names))
+        arr = np.asarray(v, dtype=float).ravel()
+        if m is None:
+            m = arr.size
+        if arr.size != m or m == 0:
+            raise ArgumentError(f"every swept parameter needs the same, non-zero number of values; `{k}` has {arr.size}")
+        if not np.all(np.isfinite(arr)):
+            raise ArgumentError(f"swept parameter `{k}` has non-finite values")
+        lo, hi = scheme.get_parameter(k).bounds
+        if np.any(arr < lo) or np.any(arr > hi):
+            raise SchemeError(f"swept parameter `{k}` has values outside its bounds [{lo}, {hi}]")
+        table[k] = arr
+    return table
+
+
+def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_eval=None, y0=None,
+          method: str = "auto", rtol: float = DEFAULT_RTOL, atol=DEFAULT_ATOL, t0: float = 0.0,
+          n_workers: int | None = None, progress: bool | None = None) -> SweepResult:
+    """Simulate one scheme for many parameter sets, in parallel.
+
+    Parameters
+    ----------
+    params : mapping name -> array (m,), list of dicts, or DataFrame
+        The parameter sets; parameters not named keep the scheme's values.
+    t_eval : array_like, optional
+        If given, trajectories are kept on this grid (``SweepResult.y``);
+        otherwise only final states.
+    n_workers : int, optional
+        Threads used by the native solver (default: every core). The native
+        solver releases the GIL, so threads run truly in parallel.
+    progress : bool, optional
+        Show a tqdm progress bar (default: only when running in a terminal).
+
+    Returns
+    -------
+    SweepResult
+    """
+    import os
+
+    scheme = _as_scheme(model)
+    table = _param_table(scheme, params)
+    m = next(iter(table.values())).size
+    t0, t_end, grid = _time_grid(t0, t_end, t_eval if t_eval is not None else [t_end])
+    rtol, atol_vec = _check_tolerances(rtol, atol, len(scheme.species), scheme.species_names)
+    y_init = _initial_vector(scheme, y0)
+    schedule = _schedule(scheme, protocol, t0, t_end)
+    resolved = _resolve_method(method)
+    system = derive(scheme)
+    state_index = {n: i for i, n in enumerate(scheme.species_names)}
+    base = scheme.parameter_values()
+    factors = scheme.parameter_factors()
+    names = scheme.parameter_names
+    P = np.empty((m, len(names)))
+    for j, n in enumerate(names):
+        P[:, j] = (table[n] if n in table else base[n]) * factors[n]
+
+    if resolved in NATIVE_METHODS:
+        from .native import SegmentArrays
+
+        solver = native_solver(system)
+        seg = SegmentArrays.from_schedule(schedule, state_index)
+
+        def run(i):
+            try:
+                return solver.solve(P[i], y_init, seg, grid, method=resolved, rtol=rtol, atol=atol_vec)
+            except SolverError as exc:
+                raise SolverError(f"run {i} ({ {k: float(v[i]) for k, v in table.items()} }): {exc.reason}",
+                                  t=exc.t, status=exc.status, method=resolved) from None
+    else:
+        funcs = numpy_functions(system)
+
+        def run(i):
+            return _solve_scipy(system, funcs, schedule, state_index, P[i], y_init, grid, resolved,
+                                rtol, atol_vec, None, None)
+
+    workers = n_workers or os.cpu_count() or 1
+    show = _want_progress(progress)
+    outs = [None] * m
+    if resolved in NATIVE_METHODS and workers > 1 and m > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            it = ex.map(run, range(m))
+            for i, r in enumerate(_progress(it, m, show, scheme.name)):
+                outs[i] = r
+    else:
+        for i in _progress(range(m), m, show, scheme.name):
+            outs[i] = run(i)
+    final = np.array([o[1] for o in outs])
+    y = np.array([o[0] for o in outs]) if t_eval is not None else None
+    return SweepResult(params=table, final=final, y=y, t=grid if t_eval is not None else None,
+                       state_names=scheme.species_names, stats=[o[2] for o in outs], method=resolved)
+
+
+def _want_progress(progress):
+    if progress is not None:
+        return bool(progress)
+    import sys
+
+    return sys.stderr.isatty()
+
+
+def _progress(iterable, total, show, name):
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=f"sweep {name}", unit="run")
