@@ -42,6 +42,11 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 DEFAULT_POINTS = 1001
 
+#: Solver statistics reported by every method (scipy methods leave out what scipy does not count).
+_NATIVE_STATS = {"n_steps": "steps", "n_rejected": "rejected_steps", "n_rhs": "rhs_evaluations",
+                 "n_jac": "jacobian_evaluations", "n_lu": "lu_decompositions", "n_segments": "segments",
+                 "n_switches": "stiffness_switches", "n_rodas_steps": "rodas_steps"}
+
 _native_lock = threading.Lock()
 _native_solvers: dict = {}
 _warned_fallback = False
@@ -192,12 +197,17 @@ def _resolve_method(method: str) -> str:
                         + f"; choose one of {sorted(NATIVE_METHODS)} or {list(SCIPY_METHODS)}")
 
 
+def _native_stats(stats: dict) -> dict:
+    return {_NATIVE_STATS.get(k, k): v for k, v in stats.items()}
+
+
 def _solve_scipy(system, funcs, schedule, state_index, p_vec, y0, t_eval, method, rtol, atol, max_step, first_step):
     from scipy.integrate import solve_ivp
 
     y = y0.copy()
     out = np.empty((t_eval.size, y.size))
-    stats = {"nfev": 0, "njev": 0, "nlu": 0, "steps": 0, "segments": schedule.n_segments}
+    stats = {"rhs_evaluations": 0, "jacobian_evaluations": 0, "lu_decompositions": 0,
+             "segments": schedule.n_segments}
     b = schedule.boundaries
     implicit = method in ("BDF", "Radau", "LSODA")
     for s in range(schedule.n_segments):
@@ -217,7 +227,13 @@ def _solve_scipy(system, funcs, schedule, state_index, p_vec, y0, t_eval, method
         else:
             def u_of(t, const=const):
                 return const
-        fun = (lambda t, yy: funcs.rhs(t, yy, p_vec, u_of(t)))
+        def fun(t, yy, u_of=u_of):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                dy = funcs.rhs(t, yy, p_vec, u_of(t))
+            if not np.all(np.isfinite(dy)):  # scipy's LSODA would loop on overflow instead of failing
+                raise SolverError("non-finite right-hand side (the solution blows up or a rate law is singular)",
+                                  t=float(t), status=-3, method=method)
+            return dy
         jac = (lambda t, yy: funcs.jac(t, yy, p_vec, u_of(t))) if implicit else None
         evals = np.unique(np.concatenate([seg_t, [hi]]))
         kw = {"rtol": rtol, "atol": atol, "t_eval": evals}
@@ -235,10 +251,9 @@ def _solve_scipy(system, funcs, schedule, state_index, p_vec, y0, t_eval, method
             raise SolverError("non-finite state", t=lo, status=-3, method=method)
         out[i0:i1] = sol.y[:, : i1 - i0].T
         y = sol.y[:, -1].copy()
-        stats["nfev"] += int(sol.nfev)
-        stats["njev"] += int(sol.njev)
-        stats["nlu"] += int(sol.nlu)
-        stats["steps"] += 0
+        stats["rhs_evaluations"] += int(sol.nfev)
+        stats["jacobian_evaluations"] += int(sol.njev)
+        stats["lu_decompositions"] += int(sol.nlu)
     return out, y, stats
 
 
@@ -313,6 +328,7 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
         y_out, _, stats = solver.solve(p_vec, y_init, seg, t_eval, method=resolved, rtol=rtol, atol=atol_vec,
                                        first_step=first_step or 0.0, max_step=max_step or 0.0,
                                        max_steps=int(max_steps or 0))
+        stats = _native_stats(stats)
     else:
         y_out, _, stats = _solve_scipy(system, funcs, schedule, state_index, p_vec, y_init, t_eval, resolved,
                                        rtol, atol_vec, max_step, first_step)
@@ -403,7 +419,8 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
 
         def run(i):
             try:
-                return solver.solve(P[i], y_init, seg, grid, method=resolved, rtol=rtol, atol=atol_vec)
+                y_out, y_fin, st = solver.solve(P[i], y_init, seg, grid, method=resolved, rtol=rtol, atol=atol_vec)
+                return y_out, y_fin, _native_stats(st)
             except SolverError as exc:
                 raise SolverError(f"run {i} ({ {k: float(v[i]) for k, v in table.items()} }): {exc.reason}",
                                   t=exc.t, status=exc.status, method=resolved) from None
