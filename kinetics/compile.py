@@ -124,6 +124,7 @@ def c_source(system: OdeSystem) -> str:
 #define NK_NSTATE {n}
 #define NK_NPARAM {len(system.p)}
 #define NK_NINPUT {len(system.u)}
+#define NK_AUTONOMOUS {0 if system.rhs.has(system.t) else 1}
 static void nk_rhs(double t, const double *y, const double *p, const double *u, double *f)
 {{
     (void)t; (void)y; (void)p; (void)u;
