@@ -9,6 +9,8 @@ Subcommands
 ``nmdakin simulate FILE --t-end T --points N --csv OUT [--param name=value ...]``
     Simulate a scheme written in the kinetics text format; CSV columns are
     ``time`` and every species.
+``nmdakin stdp``, ``nmdakin frequency``, ``nmdakin models``
+    Plasticity experiments and the model list (:mod:`models.cli_experiments`).
 """
 from __future__ import annotations
 
@@ -124,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=1e-6)
     p.add_argument("--atol", type=float, default=1e-9)
     p.set_defaults(func=cmd_simulate)
+
+    from models import cli_experiments
+
+    cli_experiments.add_subcommands(sub)
     return parser
 
 
