@@ -18,44 +18,27 @@ Examples
 >>> round(float(res["LR"][-1]), 4)  # Bmax L/(Kd + L) with Kd = 0.1 mM
 0.5
 """
-from __future__ import annotations
-
-import importlib
+from .errors import (ArgumentError, CompilerError, KineticsError, ParseError, ProtocolError, SchemeError,
+                     SolverError, UnitError)
+from .expressions import parse_expression
+from .odesystem import OdeSystem, derive
+from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairing_times, pulses, ramp,
+                       regular_train, steps, wash_in, waveform)
+from .result import Result, SweepResult
+from .schedule import Schedule
+from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
+from .simulate import simulate, sweep
+from .steady import SteadyState, steady_state
+from .textformat import format_scheme, parse_scheme, read_scheme, write_scheme
+from .units import UnitSystem
 
 __version__ = "0.1.0"
 
-# Public names and the submodule that defines each; imported on first use so
-# that `import kinetics` stays fast and a submodule can be used on its own.
-_EXPORTS = {
-    "KineticsError": "errors", "SchemeError": "errors", "ParseError": "errors", "UnitError": "errors",
-    "ProtocolError": "errors", "SolverError": "errors", "CompilerError": "errors", "ArgumentError": "errors",
-    "Species": "scheme", "Parameter": "scheme", "Input": "scheme", "Reaction": "scheme", "Observable": "scheme",
-    "RateRule": "scheme", "Scheme": "scheme", "reaction": "scheme", "compose": "scheme",
-    "UnitSystem": "units",
-    "parse_expression": "expressions",
-    "parse_scheme": "textformat", "read_scheme": "textformat", "format_scheme": "textformat",
-    "write_scheme": "textformat",
-    "OdeSystem": "odesystem", "derive": "odesystem",
-    "Protocol": "protocol", "pulses": "protocol", "steps": "protocol", "ramp": "protocol",
-    "waveform": "protocol", "wash_in": "protocol", "jumps": "protocol", "exponential": "protocol",
-    "alpha": "protocol", "biexponential": "protocol", "regular_train": "protocol", "pairing_times": "protocol",
-    "Schedule": "schedule",
-    "simulate": "simulate", "sweep": "simulate",
-    "Result": "result", "SweepResult": "result",
-    "steady_state": "steady", "SteadyState": "steady",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kinetics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "ArgumentError", "CompilerError", "KineticsError", "ParseError", "ProtocolError", "SchemeError", "SolverError",
+    "UnitError", "parse_expression", "OdeSystem", "derive", "Protocol", "alpha", "biexponential", "exponential",
+    "jumps", "pairing_times", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
+    "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
+    "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
+    "read_scheme", "write_scheme", "UnitSystem",
+]
