@@ -11,6 +11,8 @@ Subcommands
     ``time`` and every species.
 ``nmdakin stdp``, ``nmdakin frequency``, ``nmdakin models``
     Plasticity experiments and the model list (:mod:`models.cli_experiments`).
+``nmdakin pharmacology``
+    The tLTD/tLTP pharmacology table of the single-synapse model (:mod:`models.cli_pharmacology`).
 ``nmdakin chronic``, ``nmdakin binding``
     Chronic antidepressant adaptation and radioligand binding assays (:mod:`models.cli_chronic`).
 """
@@ -129,9 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--atol", type=float, default=1e-9)
     p.set_defaults(func=cmd_simulate)
 
-    from models import cli_chronic, cli_experiments
+    from models import cli_chronic, cli_experiments, cli_pharmacology
 
     cli_experiments.add_subcommands(sub)
+    cli_pharmacology.add_subcommands(sub)
     cli_chronic.add_subcommands(sub)
     return parser
 

@@ -212,7 +212,19 @@ def register(model: PlasticityModel, *, replace: bool = False) -> PlasticityMode
     return model
 
 
+#: Library modules that register models when imported (imported on first lookup, to avoid an import cycle).
+_BUILTIN_MODULES = ("models.synapse",)
+
+
+def _load_builtin() -> None:
+    import importlib
+
+    for name in _BUILTIN_MODULES:
+        importlib.import_module(name)
+
+
 def model_names() -> tuple:
+    _load_builtin()
     return tuple(_REGISTRY)
 
 
@@ -220,6 +232,7 @@ def get_model(name) -> PlasticityModel:
     """The registered model ``name`` (a :class:`PlasticityModel` passes through)."""
     if isinstance(name, PlasticityModel):
         return name
+    _load_builtin()
     if name not in _REGISTRY:
         raise ArgumentError(f"unknown model `{name}`" + did_you_mean(str(name), _REGISTRY)
                             + f"; choose one of {list(_REGISTRY)}")
@@ -228,6 +241,7 @@ def get_model(name) -> PlasticityModel:
 
 def list_models() -> list:
     """Rows describing every registered model: name, description, reference, default set, methods, conditions, sets."""
+    _load_builtin()
     return [m.describe() for m in _REGISTRY.values()]
 
 

@@ -1,0 +1,50 @@
+"""``nmdakin pharmacology``: the tLTD/tLTP table of the L5 synapse model under every condition.
+
+``nmdakin pharmacology --json OUT [--plot PNG] [--conditions NAME ...]``
+    Writes ``{"conditions": [{"name", "tLTD", "tLTP"}], ...}`` (see
+    :func:`models.pharmacology.pharmacology`) and, with ``--plot``, a bar chart.
+
+Importing this module registers the ``synapse`` model (:mod:`models.synapse`),
+so ``nmdakin stdp --model synapse`` and ``nmdakin frequency --model synapse``
+work once :func:`add_subcommands` is wired into the command line.
+"""
+from __future__ import annotations
+
+from . import synapse  # noqa: F401  (registers the "synapse" model)
+from .cli_experiments import _check_output, _write_json
+
+__all__ = ["add_subcommands", "cmd_pharmacology"]
+
+
+def cmd_pharmacology(args) -> int:
+    from .pharmacology import plot_pharmacology, pharmacology
+
+    json_path = _check_output(args.json, "JSON")
+    plot_path = _check_output(args.plot, "figure")
+    result = pharmacology(args.conditions)
+    _write_json(json_path, result)
+    print(f"{'condition':26s} {'tLTD':>7s} {'tLTP':>7s}   expected (tLTD / tLTP)")
+    for row in result["conditions"]:
+        exp = result["expected"][row["name"]]
+        print(f"{row['name']:26s} {row['tLTD']:7.3f} {row['tLTP']:7.3f}   {exp['tLTD']} / {exp['tLTP'] or '-'}")
+    print(f"tLTD: {result['tLTD_protocol']}\ntLTP: {result['tLTP_protocol']}")
+    if plot_path is not None:
+        plot_pharmacology(result, plot_path)
+        print(f"wrote {json_path} and {plot_path}")
+    else:
+        print(f"wrote {json_path}")
+    return 0
+
+
+def add_subcommands(subparsers) -> None:
+    """Add the ``pharmacology`` subcommand to an ``argparse`` subparsers object."""
+    from .manipulations import CONDITION_NAMES
+
+    p = subparsers.add_parser("pharmacology", help="tLTD/tLTP of the L5 synapse model under each condition",
+                              description="The pharmacology table of Thomazeau et al. 2025 (DOMAIN.md 6) "
+                                          "computed with the composed L5 synapse model.")
+    p.add_argument("--conditions", nargs="+", default=None, choices=CONDITION_NAMES, metavar="NAME",
+                   help="conditions to run (default: all): " + ", ".join(CONDITION_NAMES))
+    p.add_argument("--json", required=True, metavar="OUT", help="output JSON path (written atomically)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="also write a PNG bar chart")
+    p.set_defaults(func=cmd_pharmacology)
