@@ -3,9 +3,10 @@
 Subcommands
 -----------
 ``nmdakin demo``
-    Simulate NMDA receptor EPSCs (Destexhe five-state scheme + Jahr-Stevens Mg2+
-    block, 1 mM x 1 ms glutamate) at several holding potentials; write a PNG
-    figure and a CSV.
+    The main job: NMDA receptor EPSCs (Destexhe five-state scheme + Jahr-Stevens
+    Mg2+ block, 1 mM x 1 ms glutamate) at several holding potentials (PNG + CSV),
+    the pharmacology table of the single-synapse model and its STDP curve (JSON +
+    PNG each).
 ``nmdakin simulate FILE --t-end T --points N --csv OUT [--param name=value ...]``
     Simulate a scheme written in the kinetics text format; CSV columns are
     ``time`` and every species.
@@ -35,43 +36,36 @@ def _param_override(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"value of {name.strip()!r} is not a number: {value!r}") from None
 
 
-def cmd_demo(args) -> int:
+def _demo_epsc(out: Path) -> None:
+    """EPSCs of the Destexhe five-state receptor with the Jahr-Stevens block at several holding potentials."""
     import numpy as np
 
     from kinetics import Protocol, pulses, simulate, steps
     from kinetics._io import atomic_write_text
     from models import destexhe1994, mg_block
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     scheme = mg_block.with_nmda_current(destexhe1994.five_state())
     voltages = [-80.0, -60.0, -40.0, -20.0, 0.0, 20.0, 40.0]
     t_eval = np.linspace(0.0, 500.0, 2001)
     pulse = pulses("glu", times=[10.0], amplitude=1.0, width=1.0)
-    traces = {}
-    for v in voltages:
-        res = simulate(scheme, Protocol([pulse, steps("V", [0.0], [v])]), t_end=500.0, t_eval=t_eval,
-                       rtol=1e-8, atol=1e-10)
-        traces[v] = res
+    traces = {v: simulate(scheme, Protocol([pulse, steps("V", [0.0], [v])]), t_end=500.0, t_eval=t_eval,
+                          rtol=1e-8, atol=1e-10) for v in voltages}
     popen = traces[voltages[0]]["Popen"]
     i_peak = int(np.argmax(popen))
-    print(f"scheme: {scheme.name}")
-    print(f"peak open probability {popen[i_peak]:.4f} at {t_eval[i_peak] - 10.0:.2f} ms after the pulse onset")
-    print("V (mV)   peak I_NMDA (pA, g_NMDA = 1 nS)")
+    print(f"[1/3] NMDA receptor EPSC ({scheme.name})")
+    print(f"      peak open probability {popen[i_peak]:.4f} at {t_eval[i_peak] - 10.0:.2f} ms after the pulse onset")
+    print("      V (mV)   peak I_NMDA (pA, g_NMDA = 1 nS)")
     rows = []
     for v, res in traces.items():
         i = res["I_NMDA"]
         peak = i[np.argmax(np.abs(i))]
         rows.append((v, peak))
-        print(f"{v:7.1f}   {peak:10.4f}")
+        print(f"      {v:6.1f}   {peak:10.4f}")
     header = "time," + ",".join(f"I_NMDA_{v:+.0f}mV" for v in voltages) + ",Popen"
     table = np.column_stack([t_eval] + [traces[v]["I_NMDA"] for v in voltages] + [popen])
     csv_path = out / "nmdakin_demo.csv"
     atomic_write_text(csv_path, header + "\n" + "\n".join(",".join(f"{x:.10g}" for x in row) for row in table) + "\n")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
@@ -90,7 +84,39 @@ def cmd_demo(args) -> int:
     png_path = out / "nmdakin_demo.png"
     fig.savefig(png_path, dpi=120)
     plt.close(fig)
-    print(f"wrote {png_path} and {csv_path}")
+    print(f"      wrote {png_path} and {csv_path}")
+
+
+def cmd_demo(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from models.cli_experiments import _write_json
+    from models.experiments import plot_stdp, stdp
+    from models.pharmacology import pharmacology, plot_pharmacology
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _demo_epsc(out)
+    if args.quick:
+        return 0
+
+    print("[2/3] pharmacology of the L5 synapse (tLTD: -25 ms at 20 Hz; tLTP: +10 ms at 50 Hz)")
+    table = pharmacology()
+    _write_json(out / "pharmacology.json", table)
+    plot_pharmacology(table, out / "pharmacology.png")
+    print("      condition                 tLTD    tLTP")
+    for row in table["conditions"]:
+        print(f"      {row['name']:24s} {row['tLTD']:6.3f}  {row['tLTP']:6.3f}")
+    print(f"      wrote {out / 'pharmacology.json'} and {out / 'pharmacology.png'}")
+
+    print("[3/3] STDP curve of the single-synapse model (60 pairs at 1 Hz)")
+    curve = stdp(model="synapse", dt_ms=list(range(-100, 101, 5)), freq_hz=1.0, pairs=60)
+    _write_json(out / "stdp_synapse.json", curve)
+    plot_stdp(curve, out / "stdp_synapse.png")
+    i_min = min(range(len(curve["change"])), key=lambda i: curve["change"][i])
+    print(f"      strongest depression {curve['change'][i_min]:.3f} at dt = {curve['dt_ms'][i_min]:g} ms")
+    print(f"      wrote {out / 'stdp_synapse.json'} and {out / 'stdp_synapse.png'}")
     return 0
 
 
@@ -115,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nmdakin", description="Kinetic models of NMDA-receptor synapses.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="simulate NMDA receptor EPSCs; write a PNG figure and a CSV")
+    p = sub.add_parser("demo", help="the main job: EPSCs, the tLTD/tLTP pharmacology table and the synapse STDP "
+                                    "curve, with figures")
     p.add_argument("--out", default="nmdakin-demo", help="output folder (default: nmdakin-demo)")
+    p.add_argument("--quick", action="store_true", help="only the EPSC part")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("simulate", help="simulate a scheme file and write a CSV")

@@ -1,6 +1,6 @@
 """The nmdakin command line: demo and simulate."""
 import csv
-import math
+import json
 
 import numpy as np
 import pytest
@@ -58,10 +58,15 @@ def test_simulate_reports_unsafe_file_without_running_it(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_demo_writes_figure_and_csv(tmp_path, capsys):
+def test_demo_writes_figures_csv_and_json(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
-    png = tmp_path / "nmdakin_demo.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("nmdakin_demo.png", "pharmacology.png", "stdp_synapse.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = json.loads((tmp_path / "pharmacology.json").read_text())
+    by_name = {row["name"]: row for row in table["conditions"]}
+    assert by_name["control"]["tLTD"] < 0.8 and by_name["AP5"]["tLTD"] > 0.95
+    curve = json.loads((tmp_path / "stdp_synapse.json").read_text())
+    assert curve["dt_ms"][0] == -100 and curve["dt_ms"][-1] == 100 and len(curve["change"]) == 41
     header, data = read_csv(tmp_path / "nmdakin_demo.csv")
     assert header[0] == "time" and header[-1] == "Popen" and len(header) == 9
     # the EPSC is inward (negative) at -80 mV, outward at +40 mV, and larger at -20 than at -80 (Mg block)
