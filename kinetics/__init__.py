@@ -3,8 +3,9 @@
 The engine of nmdakin. It knows nothing about NMDA receptors: a
 :class:`Scheme` (species, parameters, inputs, reactions, observables, rate
 rules — sympy) is derived into ODEs (:func:`derive`), compiled (numpy and a
-native C fast path), and solved under a :class:`~kinetics.protocol.Protocol`
-by :func:`simulate` / :func:`sweep`.
+native C fast path), solved under a :class:`~kinetics.protocol.Protocol`
+by :func:`simulate` / :func:`sweep`, and fitted to data by :func:`fit`
+(:mod:`kinetics.fitting`).
 
 Examples
 --------
@@ -21,6 +22,7 @@ Examples
 from .errors import (ArgumentError, CompilerError, KineticsError, ParseError, ProtocolError, SchemeError,
                      SolverError, UnitError)
 from .expressions import parse_expression
+from .fitting import Dataset, FitParameter, FitResult, fit, profile
 from .odesystem import OdeSystem, derive
 from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairing_times, pulses, ramp,
                        regular_train, steps, wash_in, waveform)
@@ -40,5 +42,5 @@ __all__ = [
     "jumps", "pairing_times", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
     "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
-    "read_scheme", "write_scheme", "UnitSystem",
+    "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
 ]

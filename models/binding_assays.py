@@ -37,7 +37,7 @@ textbook formulas are when ``RT`` is not much smaller than ``Kd``;
 :func:`incubation_bias` does the same for a finite incubation time.
 
 Fitting: the kinetic schemes are fitted with the package's fitting
-(:func:`kinetics.fit.fit`): :func:`fit_kinetics` (kon, koff, Bmax from time
+(:func:`kinetics.fitting.fit`): :func:`fit_kinetics` (kon, koff, Bmax from time
 courses), :func:`fit_saturation_with_depletion` and
 :func:`fit_competition_with_depletion` (Kd, Bmax, Ki, two-site fraction from
 equilibrium data, depletion included). The *textbook* curve models
@@ -605,7 +605,7 @@ class FitSummary:
 def _least_squares(model: str, names, residual, p0, *, log=None, lower=None, upper=None) -> FitSummary:
     """Private least-squares helper (scipy.optimize.least_squares); positive parameters fitted in log space.
 
-    Intended to move onto ``kinetics.fit`` once that module is available.
+    Intended to move onto ``kinetics.fitting`` once that module is available.
     """
     from scipy.optimize import least_squares
 
@@ -728,7 +728,7 @@ def fit_dissociation(times_min, bound_nM) -> FitSummary:
 
 def fit_kinetics(association_curves, dissociation=None, *, bounds: dict | None = None, n_starts: int = 4,
                  executor="serial", sigma=None):
-    """Fit ``kon``, ``koff`` and ``RT`` (Bmax in nM) of the kinetic scheme to time courses (:func:`kinetics.fit.fit`).
+    """Fit ``kon``, ``koff`` and ``RT`` (Bmax in nM) of the kinetic scheme to time courses (:func:`kinetics.fitting.fit`).
 
     The scheme is :func:`binding_scheme` without depletion (the standard
     pseudo-first-order design, radioligand in excess of receptors).
@@ -751,11 +751,11 @@ def fit_kinetics(association_curves, dissociation=None, *, bounds: dict | None =
 
     Returns
     -------
-    kinetics.fit.FitResult
+    kinetics.fitting.FitResult
         ``values["kon"]``, ``values["koff"]``, ``values["RT"]`` with standard errors and
         confidence intervals; ``Kd = koff / kon``.
     """
-    from kinetics.fit import Dataset, FitParameter, fit
+    from kinetics.fitting import Dataset, FitParameter, fit
 
     curves = [(float(L), *_xy(t, b, "fit_kinetics")) for L, t, b in association_curves]
     if not curves:
@@ -793,7 +793,7 @@ def fit_kinetics(association_curves, dissociation=None, *, bounds: dict | None =
 
 
 def _fit_equilibrium(scheme, x_name, x, y, fixed: dict, spec: dict, *, incubation_min, sigma, n_starts, executor):
-    from kinetics.fit import Dataset, fit
+    from kinetics.fitting import Dataset, fit
 
     s = float(sigma) if sigma is not None else 0.01 * float(np.max(np.abs(y)))
     datasets = [Dataset(f"point_{i}", time=[incubation_min], data={"B_specific": [float(b)]},
@@ -809,7 +809,7 @@ def fit_saturation_with_depletion(ligand_nM, specific_nM, *, ns: float = 0.0, in
                                   executor="serial"):
     """Fit ``Kd`` and ``RT`` (Bmax, nM) to specific binding against *added* radioligand, depletion included.
 
-    Uses :func:`kinetics.fit.fit` on :func:`binding_scheme` (``affinities=True``,
+    Uses :func:`kinetics.fitting.fit` on :func:`binding_scheme` (``affinities=True``,
     free = total - bound): one dataset per concentration. Where the textbook
     hyperbola (:func:`fit_saturation`) is biased by depletion (see
     :func:`depletion_bias`), this fit recovers the true constants.
@@ -828,7 +828,7 @@ def fit_saturation_with_depletion(ligand_nM, specific_nM, *, ns: float = 0.0, in
 
     Returns
     -------
-    kinetics.fit.FitResult
+    kinetics.fitting.FitResult
         ``values["Kd"]`` (nM) and ``values["RT"]`` (nM).
     """
     L, B = _xy(ligand_nM, specific_nM, "fit_saturation_with_depletion")
@@ -855,11 +855,11 @@ def fit_competition_with_depletion(competitor_nM, specific_nM, *, ligand_nM: flo
 
     The radioligand's ``Kd`` and the receptor concentration are known (from a
     saturation assay); the competitor's constants are fitted with
-    :func:`kinetics.fit.fit` on :func:`binding_scheme` (``affinities=True``).
+    :func:`kinetics.fitting.fit` on :func:`binding_scheme` (``affinities=True``).
 
     Returns
     -------
-    kinetics.fit.FitResult
+    kinetics.fitting.FitResult
     """
     I, B = _xy(competitor_nM, specific_nM, "fit_competition_with_depletion")
     fixed = {"LT": _positive("ligand_nM", ligand_nM), "Kd": _positive("kd_nM", kd_nM),

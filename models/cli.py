@@ -14,6 +14,8 @@ Subcommands
     Plasticity experiments and the model list (:mod:`models.cli_experiments`).
 ``nmdakin pharmacology``
     The tLTD/tLTP pharmacology table of the single-synapse model (:mod:`models.cli_pharmacology`).
+``nmdakin fit EXPERIMENT.toml``
+    Fit rate constants to data (:mod:`models.cli_fit`, :mod:`kinetics.fitting`).
 ``nmdakin chronic``, ``nmdakin binding``
     Chronic antidepressant adaptation and radioligand binding assays (:mod:`models.cli_chronic`).
 """
@@ -159,10 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--atol", type=float, default=1e-9)
     p.set_defaults(func=cmd_simulate)
 
-    from models import cli_chronic, cli_experiments, cli_pharmacology
+    from models import cli_chronic, cli_experiments, cli_fit, cli_pharmacology
 
     cli_experiments.add_subcommands(sub)
     cli_pharmacology.add_subcommands(sub)
+    cli_fit.add_subcommands(sub)
     cli_chronic.add_subcommands(sub)
     return parser
 

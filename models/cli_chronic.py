@@ -297,7 +297,7 @@ def add_subcommands(subparsers) -> None:
     s.add_argument("--incubation-min", type=_positive_float, dest="incubation_min",
                    help="finite incubation time (default: equilibrium)")
     s.add_argument("--fit-depletion", action="store_true", dest="fit_depletion",
-                   help="also fit Kd and Bmax with the depletion-aware kinetic scheme (kinetics.fit)")
+                   help="also fit Kd and Bmax with the depletion-aware kinetic scheme (kinetics.fitting)")
     s.set_defaults(func=cmd_binding_saturation)
 
     c = bsub.add_parser("competition", help="radioligand binding vs unlabelled competitor (one or two sites)")

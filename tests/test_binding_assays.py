@@ -187,7 +187,7 @@ def test_fit_two_site_recovers_fraction_and_hill_is_shallow():
 def test_fit_kinetics_recovers_kon_koff_through_kinetics_fit():
     rng = np.random.default_rng(4)
 
-    def additive(y):  # constant noise per curve: the noise model kinetics.fit estimates
+    def additive(y):  # constant noise per curve: the noise model kinetics.fitting estimates
         return y + 0.02 * y.max() * rng.standard_normal(y.shape)
 
     t = np.linspace(0.0, 200.0, 41)
@@ -213,7 +213,7 @@ def test_depletion_aware_fits_recover_truth_where_textbook_fits_fail():
     sat = ba.saturation(L, receptor_nM=1.0, kd_nM=1.0, kon=0.1)
     y = _noisy(sat.specific, rng)
     textbook = ba.fit_saturation(L, y)                  # hyperbola against added ligand
-    exact = ba.fit_saturation_with_depletion(L, y)      # kinetic scheme through kinetics.fit
+    exact = ba.fit_saturation_with_depletion(L, y)      # kinetic scheme through kinetics.fitting
     assert textbook["Kd"] > 1.4                         # biased by > 40 %
     assert exact.values["Kd"] == pytest.approx(1.0, rel=0.05)
     assert exact.values["RT"] == pytest.approx(1.0, rel=0.05)

@@ -1,0 +1,49 @@
+"""kinetics.fitting — fit rate constants to data with exact gradients, multistart, uncertainty and identifiability.
+
+* :class:`Dataset` — measured time points, observables (species or expressions), the protocol, the noise.
+* :func:`fit` — weighted least squares (Gaussian likelihood) with :func:`scipy.optimize.least_squares`, the
+  exact Jacobian from forward sensitivity equations derived with sympy and compiled like the model
+  (:mod:`kinetics.fitting.sensitivity`), log10 or linear parameter scales, and multistart from a Latin hypercube or
+  Sobol design; every start is kept.
+* :func:`profile` — profile-likelihood confidence intervals and the flat-profile check.
+* :class:`FitResult` — new Parameter objects, standard errors, covariance, intervals, AIC/BIC, identifiability
+  flags, ``report()``, ``to_json()`` and plots.
+* Many runs go through an executor: a local process pool by default, or a ``dask.distributed.Client``
+  (``executor=client``).
+
+Examples
+--------
+>>> import numpy as np, kinetics as kx
+>>> from kinetics.fitting import Dataset, fit
+>>> s = kx.Scheme("decay", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("k", 0.3, "1/ms")],
+...               reactions=[kx.reaction("A ->", "k")])
+>>> t = np.linspace(0.0, 10.0, 21)
+>>> ds = Dataset("decay", time=t, data={"A": np.exp(-0.5 * t)}, sigma=0.01)
+>>> res = fit(s, ds, {"k": (0.01, 10.0)}, n_starts=3, executor="serial")
+>>> round(res.values["k"], 6)
+0.5
+"""
+from __future__ import annotations
+
+from .dataset import ESTIMATE, Dataset
+from .executor import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, as_executor
+from .driver import fit, profile
+from .objective import Objective
+from .optimize import StartResult, multistart
+from .parameters import FitParameter
+from .result import FitResult
+from .uncertainty import Flag, Profile
+
+__all__ = [
+    "Dataset", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
+    "Objective", "multistart", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor",
+    "read_experiment", "run_experiment",
+]
+
+
+def __getattr__(name):
+    if name in ("read_experiment", "run_experiment", "Experiment"):
+        from . import experiment_file
+
+        return getattr(experiment_file, name)
+    raise AttributeError(f"module 'kinetics.fitting' has no attribute {name!r}")

@@ -1,0 +1,229 @@
+"""Many independent runs, one interface: a local process pool by default, or a dask.distributed cluster.
+
+Multistart fits and likelihood profiles are lists of independent tasks. An :class:`Executor` maps a picklable
+function over them and returns the results in order, with a tqdm progress bar when the output is a terminal.
+
+* :class:`ProcessExecutor` (the default): a local process pool using every core. Worker processes are started
+  with ``forkserver`` where available (``spawn`` elsewhere), never with a bare ``fork`` of a process that may
+  run threads.
+* :class:`DaskExecutor`: tasks go to a :class:`dask.distributed.Client` the user passes (a ``LocalCluster``
+  or a remote scheduler); nothing else changes.
+* :class:`SerialExecutor`: in this process, one task after the other (for debugging and tiny jobs).
+
+:func:`as_executor` turns what a user passes as ``executor=`` into one of these.
+
+Examples
+--------
+>>> ex = as_executor("serial")
+>>> ex.map(abs, [-1, 2, -3])
+[1, 2, 3]
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import ArgumentError
+
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor", "want_progress"]
+
+
+def want_progress(progress) -> bool:
+    """``progress`` if given, else True only when stderr is a terminal."""
+    if progress is not None:
+        return bool(progress)
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _bar(total, desc, show):
+    if not show:
+        return _NoBar()       # tqdm.auto is not even imported (it warns in kernels without ipywidgets)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="task", leave=False)
+
+
+class Executor:
+    """Maps a function over items, results in order. Subclasses implement :meth:`_submit_all`."""
+
+    #: Number of tasks that may run at once.
+    n_workers: int = 1
+
+    def map(self, fn, items, *, desc: str = "", progress=None) -> list:
+        """``[fn(item) for item in items]``, run by this executor, with a progress bar if wanted."""
+        items = list(items)
+        if not items:
+            return []
+        show = want_progress(progress)
+        with _bar(len(items), desc, show) as bar:
+            return self._run(fn, items, bar)
+
+    def _run(self, fn, items, bar) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release resources this executor created (a process pool); no-op otherwise."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class SerialExecutor(Executor):
+    """Runs every task in this process, in order."""
+
+    def _run(self, fn, items, bar):
+        out = []
+        for it in items:
+            out.append(fn(it))
+            bar.update(1)
+        return out
+
+    def describe(self) -> str:
+        return "serial (this process)"
+
+
+def _mp_context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # The server imports these once; every worker forked from it starts with them loaded.
+        ctx.set_forkserver_preload(["__main__", "kinetics.fitting"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class ProcessExecutor(Executor):
+    """A local process pool (``concurrent.futures``); ``n_workers`` defaults to every core.
+
+    The pool starts on first use and is reused until :meth:`close` (or the end of a ``with`` block). With one
+    worker, or one task, tasks run in this process. Worker processes import the main script (as with any
+    ``multiprocessing`` start method other than ``fork``): a script that calls :func:`~kinetics.fitting.fit` with
+    this executor needs the ``if __name__ == "__main__":`` guard; without it the workers fail to start and
+    the tasks run in the calling process, with a warning. Notebooks and ``python -m`` modules need nothing.
+    """
+
+    def __init__(self, n_workers: int | None = None):
+        if n_workers is not None and (int(n_workers) != n_workers or n_workers < 1):
+            raise ArgumentError(f"`n_workers` must be a positive integer, got {n_workers!r}")
+        self.n_workers = int(n_workers) if n_workers else (os.cpu_count() or 1)
+        self._pool = None
+
+    def _run(self, fn, items, bar):
+        if self.n_workers == 1 or len(items) == 1:
+            return SerialExecutor()._run(fn, items, bar)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.n_workers, mp_context=_mp_context())
+        out = [None] * len(items)
+        done = 0
+        try:
+            futures = {self._pool.submit(fn, it): i for i, it in enumerate(items)}
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                done += 1
+                bar.update(1)
+        except BrokenProcessPool:
+            self.close()
+            if done:
+                raise
+            # Nothing ran: the workers died while starting, typically because the calling script has no
+            # `if __name__ == "__main__":` guard (worker processes import the main script). Run here instead.
+            warnings.warn("the local process pool could not start its workers (a script that calls fit() must "
+                          "protect its code with `if __name__ == \"__main__\":`, as for any multiprocessing); "
+                          "running the tasks in this process instead", RuntimeWarning, stacklevel=4)
+            self.n_workers = 1        # do not try again with this executor
+            return SerialExecutor()._run(fn, items, bar)
+        except BaseException:
+            self.close()
+            raise
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def describe(self) -> str:
+        return f"local process pool ({self.n_workers} workers)"
+
+
+class DaskExecutor(Executor):
+    """Tasks on a :class:`dask.distributed.Client` (never closed here: the user owns it)."""
+
+    def __init__(self, client):
+        self.client = client
+        try:
+            info = client.scheduler_info()
+            workers = info.get("workers", {})
+            self.n_workers = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+            self._address = getattr(client, "scheduler", None) and client.scheduler.address
+        except Exception:  # noqa: BLE001 - a client in an odd state still maps; describe() is cosmetic
+            self.n_workers, self._address = 1, None
+
+    def _run(self, fn, items, bar):
+        from distributed import as_completed as dask_completed
+
+        futures = self.client.map(fn, items, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        out = [None] * len(items)
+        try:
+            for fut in dask_completed(futures):
+                out[index[fut.key]] = fut.result()
+                bar.update(1)
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+        return out
+
+    def describe(self) -> str:
+        return f"dask.distributed ({self._address}, {self.n_workers} threads)"
+
+
+def as_executor(executor=None) -> Executor:
+    """An :class:`Executor` from what a user passes.
+
+    ``None`` -> :class:`ProcessExecutor` with every core; an ``int`` ``n`` -> ``n`` local processes;
+    ``"serial"`` -> :class:`SerialExecutor`; a ``dask.distributed.Client`` -> :class:`DaskExecutor`; an
+    :class:`Executor` is returned as is.
+    """
+    if executor is None:
+        return ProcessExecutor()
+    if isinstance(executor, Executor):
+        return executor
+    if isinstance(executor, str):
+        if executor == "serial":
+            return SerialExecutor()
+        if executor in ("processes", "local"):
+            return ProcessExecutor()
+        raise ArgumentError(f"unknown executor {executor!r}; use None (local processes), 'serial', a number of "
+                            f"processes, or a dask.distributed.Client")
+    if isinstance(executor, int) and not isinstance(executor, bool):
+        return ProcessExecutor(executor)
+    if type(executor).__name__ == "Client" and hasattr(executor, "map") and hasattr(executor, "scheduler_info"):
+        return DaskExecutor(executor)
+    raise ArgumentError(f"`executor` must be None, 'serial', a number of processes, a dask.distributed.Client "
+                        f"or an Executor, got {type(executor).__name__}")

@@ -1,0 +1,166 @@
+"""Figures of a :class:`~kinetics.fitting.result.FitResult`: data vs fit, multistart waterfall, profiles.
+
+matplotlib is imported only when a plot is drawn.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["plot_fit", "plot_waterfall", "plot_profiles", "plot_overview"]
+
+
+def _panels(result):
+    return [(k, d, o) for k, d in enumerate(result.datasets) for o in d.observable_names]
+
+
+def _dense_times(d, n=600):
+    t = np.linspace(d.t0, d.t_end, n)
+    return np.union1d(t, d.time)
+
+
+def plot_fit(result, axes=None, *, dense: bool = True, max_points: int = 400):
+    """Data (dots, at most ``max_points`` shown per panel) and the fitted model (line) for every
+    (dataset, observable). Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    panels = _panels(result)
+    if axes is None:
+        ncol = min(3, len(panels))
+        nrow = math.ceil(len(panels) / ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False,
+                                 constrained_layout=True)
+        axes = axes.ravel()
+    else:
+        axes = np.atleast_1d(axes).ravel()
+        fig = axes[0].figure
+    tu = result.model.units.time
+    for ax, (k, d, o) in zip(axes, panels):
+        stride = max(1, d.time.size // max_points)
+        ax.plot(d.time[::stride], d.data[o][::stride], ".", ms=3, color="0.55", label="data")
+        t = _dense_times(d) if dense else d.time
+        ax.plot(t, result.predict(k, t)[o], "-", color="C3", lw=1.5, label="fit")
+        ax.set_title(f"{d.name}: {o}", fontsize="medium")
+        ax.set_xlabel(f"time ({tu})")
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize="small", loc="best")
+    return fig
+
+
+def plot_waterfall(result, ax=None):
+    """Final cost of every start minus the best, sorted (log scale); failed starts marked at the top.
+    Starts within ``1e-6 * max(1, best cost)`` of the best are drawn on the floor line: a long run of them is
+    the best optimum found repeatedly. Returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
+    costs = np.array([s.cost if s.x is not None else np.inf for s in result.starts])
+    ok = np.sort(costs[np.isfinite(costs)])
+    best = ok[0] if ok.size else 0.0
+    floor = 1e-6 * max(1.0, abs(best))
+    rel = np.maximum(ok - best, floor)
+    n_same = int(np.sum(ok - best <= floor))
+    ax.semilogy(np.arange(1, ok.size + 1), rel, "o-", ms=4, color="C0",
+                label=f"converged ({n_same} at the best)")
+    ax.axhline(floor, color="0.6", lw=0.8, ls=":")
+    n_fail = int(np.sum(~np.isfinite(costs)))
+    if n_fail:
+        top = max(rel.max() * 10, floor * 100) if rel.size else 1.0
+        ax.plot(np.arange(ok.size + 1, ok.size + n_fail + 1), np.full(n_fail, top), "x", color="C3",
+                label=f"failed ({n_fail})")
+    ax.set_ylim(bottom=floor / 3)
+    ax.set_xlabel("start (sorted by final cost)")
+    ax.set_ylabel("cost - best cost")
+    ax.set_title(f"multistart waterfall ({len(result.starts)} starts)", fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left")
+    return ax
+
+
+def plot_profiles(result, axes=None):
+    """One panel per profiled parameter: delta cost vs value, the threshold and the interval. Returns the
+    Figure (``None`` when there are no profiles)."""
+    import matplotlib.pyplot as plt
+
+    profiles = result.profiles
+    if not profiles:
+        return None
+    keys = list(profiles)
+    if axes is None:
+        ncol = min(3, len(keys))
+        nrow = math.ceil(len(keys) / ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False, constrained_layout=True)
+        axes = axes.ravel()
+    else:
+        axes = np.atleast_1d(axes).ravel()
+        fig = axes[0].figure
+    index = {key: i for i, key in enumerate(result.names)}
+    for ax, k in zip(axes, keys):
+        pr = profiles[k]
+        ax.plot(pr.values, pr.delta_cost, "o-", ms=3, color="C0", label="profile")
+        i = index[k]
+        se = result.stderr_scaled[i]
+        if np.isfinite(se) and se > 0:
+            xs = np.linspace(pr.x.min(), pr.x.max(), 200)
+            p = result.fit_parameters[i]
+            ax.plot(p.from_x(xs), 0.5 * ((xs - result.x[i]) / se) ** 2, "--", color="0.6", lw=0.8,
+                    label="quadratic (Fisher)")
+        ax.axhline(pr.threshold, color="C3", lw=0.8, ls="--", label=f"{100 * pr.level:.0f} % threshold")
+        ax.axvline(result.values[k], color="0.5", lw=0.8)
+        for v in pr.ci:
+            if v is not None:
+                ax.axvline(v, color="C2", lw=0.8, ls=":")
+        top = max(2.0 * pr.threshold, float(np.max(pr.delta_cost)) * 1.05)
+        ax.set_ylim(min(-0.05 * top, float(np.min(pr.delta_cost))), top)
+        lo, hi = float(np.min(pr.values)), float(np.max(pr.values))
+        if pr.scale == "log10" and lo > 0 and hi / lo > 5:
+            ax.set_xscale("log")
+        else:
+            ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+        ax.set_xlabel(k + (f" ({_unit(result, k)})" if _unit(result, k) not in ("", "1") else ""))
+        ax.set_ylabel("delta cost")
+        ax.set_title(k + ("  (flat)" if pr.flat else ""), fontsize="medium")
+    for ax in axes[len(keys):]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+def _unit(result, key):
+    for p in result.fit_parameters:
+        if p.key == key:
+            return p.unit
+    return ""
+
+
+def plot_overview(result, path=None):
+    """Fits, waterfall and profiles in one figure; saved to ``path`` (PNG, SVG, PDF) if given."""
+    import matplotlib.pyplot as plt
+
+    panels = _panels(result)
+    keys = list(result.profiles)
+    ncol = 3
+    n_fit_rows = math.ceil(len(panels) / ncol)
+    n_prof_rows = math.ceil((len(keys) + 1) / ncol)
+    fig = plt.figure(figsize=(4.2 * ncol, 3.1 * (n_fit_rows + n_prof_rows)), constrained_layout=True)
+    grid = fig.add_gridspec(n_fit_rows + n_prof_rows, ncol)
+    fit_axes = [fig.add_subplot(grid[i // ncol, i % ncol]) for i in range(len(panels))]
+    plot_fit(result, axes=fit_axes)
+    rest = [fig.add_subplot(grid[n_fit_rows + i // ncol, i % ncol]) for i in range(len(keys) + 1)]
+    plot_waterfall(result, ax=rest[0])
+    if keys:
+        plot_profiles(result, axes=rest[1:])
+    fig.suptitle(f"fit of {result.model.name}", fontsize="medium")
+    if path is not None:
+        import io
+
+        from .._io import atomic_write_bytes
+
+        buf = io.BytesIO()
+        fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
+        fig.savefig(buf, format=fmt, dpi=110)
+        atomic_write_bytes(path, buf.getvalue())
+        plt.close(fig)
+    return fig

@@ -1,0 +1,102 @@
+"""``nmdakin fit``: fit a model to data described by an experiment file.
+
+``nmdakin fit EXPERIMENT.toml --json OUT [--plot PNG] [--starts N] [--scheduler ADDRESS] [--workers N]
+[--seed S] [--no-profiles] [--progress | --quiet]``
+
+Reads the experiment file (format: :mod:`kinetics.fitting.experiment_file`, example in
+``examples/fit_destexhe/``), runs the multistart fit (and likelihood profiles unless ``--no-profiles``) on a
+local process pool, or on a dask.distributed cluster with ``--scheduler tcp://host:8786``, prints the report,
+writes the result as JSON and, with ``--plot``, an overview figure (data vs fit, multistart waterfall,
+profiles). Exit status: 0 when the fit converged, 3 when the optimiser stopped without converging (results are
+still written), 2 for bad input.
+
+The lead wires it into ``models/cli.py`` with ``cli_fit.add_subcommands(sub)``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_subcommands", "cmd_fit"]
+
+
+def cmd_fit(args) -> int:
+    """Run ``nmdakin fit`` with parsed ``args``; returns the exit status."""
+    from kinetics.errors import KineticsError
+    from kinetics.fitting import read_experiment
+
+    client = None
+    try:
+        exp = read_experiment(args.experiment)
+        executor = None
+        if args.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                print("nmdakin fit: error: --scheduler needs dask.distributed "
+                      "(pip install 'dask[distributed]')", file=sys.stderr)
+                return 2
+            try:
+                client = Client(args.scheduler, timeout=args.connect_timeout)
+            except OSError as exc:
+                print(f"nmdakin fit: error: cannot connect to the dask scheduler {args.scheduler}: {exc}",
+                      file=sys.stderr)
+                return 2
+            executor = client
+        elif args.workers is not None:
+            executor = "serial" if args.workers == 1 else args.workers
+        progress = True if args.progress else (False if args.quiet else None)
+        result = exp.run(executor=executor, n_starts=args.starts, seed=args.seed,
+                         profiles=False if args.no_profiles else None, progress=progress)
+        result.to_json(args.json)
+        if args.plot:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            result.plot(args.plot)
+    except (KineticsError, FileNotFoundError) as exc:
+        print(f"nmdakin fit: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    if not args.quiet:
+        print(f"experiment `{exp.name}`" + (f": {exp.description}" if exp.description else ""))
+        print(result.report())
+        print(f"wrote {args.json}" + (f" and {args.plot}" if args.plot else ""))
+    return 0 if result.success else 3
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def add_subcommands(subparsers) -> None:
+    """Add ``fit`` to an argparse subparsers object (``parser.add_subparsers()``)."""
+    p = subparsers.add_parser(
+        "fit", help="fit rate constants to data described by an experiment file (TOML)",
+        description="Fit a model to datasets described by an experiment file (TOML): multistart least squares "
+                    "with exact sensitivities, standard errors, profile-likelihood intervals and an "
+                    "identifiability report. Format: kinetics/fit/experiment_file.py, example: "
+                    "examples/fit_destexhe/.")
+    p.add_argument("experiment", help="experiment file (TOML)")
+    p.add_argument("--json", required=True, metavar="OUT", help="write the result as JSON to OUT")
+    p.add_argument("--plot", metavar="PNG", help="write an overview figure (fits, waterfall, profiles)")
+    p.add_argument("--starts", type=_positive_int, metavar="N", help="number of starts (overrides the file)")
+    p.add_argument("--seed", type=int, help="seed of the start design (overrides the file)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a dask.distributed scheduler (e.g. tcp://127.0.0.1:8786) instead of local processes")
+    p.add_argument("--connect-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="local worker processes (default: the file's `workers`, else every core; 1: this process)")
+    p.add_argument("--no-profiles", action="store_true", help="skip likelihood profiles (Wald intervals only)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--progress", action="store_true", help="always show progress bars")
+    g.add_argument("--quiet", action="store_true", help="no progress bars, no report on stdout")
+    p.set_defaults(func=cmd_fit)
