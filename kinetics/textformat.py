@@ -1,0 +1,816 @@
+"""A small, line-oriented text syntax for reaction schemes, parsed safely.
+
+Reading a scheme file never runs code: every expression goes through
+:func:`kinetics.expressions.parse_expression` (a whitelist over Python's
+syntax tree) and every other field is read by a small hand-written lexer.
+
+Syntax
+------
+One statement per line. ``#`` starts a comment (outside quoted strings); blank
+lines are ignored; a line ending with ``\\`` continues on the next line.
+Statements may come in any order (names can be used before they are
+declared), but each header statement at most once.
+
+Header::
+
+    scheme NAME                      # a bare word or a "quoted string"
+    description "free text"
+    reference "free text"
+    units time=ms concentration=mM voltage=mV      # any UnitSystem fields; others keep defaults
+
+Declarations (``[unit]`` is optional, it must follow the value; options are
+``key=value`` pairs after it)::
+
+    species NAME = NUMBER [UNIT]   nonnegative=false  note="..."
+    parameter NAME = NUMBER [UNIT] source="..."  bounds=(LOW, HIGH)  note="..."
+    input NAME = NUMBER [UNIT]     note="..."
+    observable NAME = EXPRESSION [UNIT]  note="..."
+    ode NAME = EXPRESSION            # rate rule: d NAME/dt += EXPRESSION
+
+A parameter without a unit is dimensionless (``"1"``); ``source=`` is the
+parameter's reference; ``bounds`` default to ``(0, inf)`` and may use ``inf``
+and ``-inf``. A species, input or observable without a unit has no unit.
+``nonnegative`` takes ``true`` or ``false``.
+
+Reactions (the ``reaction`` keyword is optional when the line contains an
+arrow; an optional name comes before a colon)::
+
+    reaction C0 <-> C1 ; 2*Rb*glu, Ru     # reversible: forward, reverse rate constants
+    C1 -> C2 ; k                           # irreversible: one rate constant
+    bind: C2 <-> O ; Ro, Rc                # named reaction
+    -> Ca ; rate = k_in*Popen              # general rate law (the net flux), only with `->`
+
+Arrows are ``->`` / ``=>`` and ``<->`` / ``<=>``; a side may be empty (or
+``0``, ``∅``) for sources and sinks; coefficients are positive integers
+(``2 A + B -> C``). Mass-action rate constants multiply the reactants
+(:mod:`kinetics.scheme` explains the convention).
+
+Values
+------
+Numbers are decimal literals (``1``, ``-0.5``, ``1e-3``). Strings are
+double-quoted; inside them ``\\"``, ``\\\\``, ``\\n``, ``\\t``, ``\\r`` and
+``\\uXXXX`` are escapes. Units use the syntax of :mod:`kinetics.units`
+(``[1/(uM*s)]``, ``[mM^-1 ms^-1]``). Expressions use the syntax of
+:mod:`kinetics.expressions` and may use every declared name and ``t``.
+
+Errors
+------
+Every problem is a :class:`~kinetics.errors.ParseError` carrying the line
+number (and the file name for :func:`read_scheme`), saying what was expected:
+unknown keywords and names come with a did-you-mean hint. Scheme-level
+validation errors (no species, observable cycles...) are re-raised as
+ParseError with the line of the offending item where it is known.
+
+Example
+-------
+::
+
+    # Destexhe, Mainen & Sejnowski 1994 five-state NMDA receptor
+    scheme destexhe1994
+    description "five-state NMDA receptor"
+    reference "Destexhe A, Mainen ZF, Sejnowski TJ (1994) J Comput Neurosci 1:195"
+    units time=ms concentration=mM voltage=mV
+
+    species C0 = 1 [1]
+    species C1 = 0 [1]  note="singly bound"
+    species C2 = 0 [1]
+    species D = 0 [1]
+    species O = 0 [1]
+
+    parameter Rb = 5 [1/(uM*s)] source="Destexhe 1994, Table 1" bounds=(0, inf)
+    parameter Ru = 12.9 [1/s]
+    parameter Rd = 8.4 [1/s]
+    parameter Rr = 6.8 [1/s]
+    parameter Ro = 46.5 [1/s]
+    parameter Rc = 73.8 [1/s]
+
+    input glu = 0 [mM]
+    observable Popen = O [1]
+
+    reaction C0 <-> C1 ; 2*Rb*glu, Ru
+    C1 <-> C2 ; Rb*glu, 2*Ru         # "reaction" keyword optional
+    desens: C2 <-> D ; Rd, Rr        # optional reaction name before a colon
+    bind: C2 <-> O ; Ro, Rc
+
+:func:`format_scheme` writes this syntax back so that
+``parse_scheme(format_scheme(s)) == s``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .errors import ParseError, SchemeError, did_you_mean
+from .expressions import format_expression, parse_equation, parse_expression
+from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
+from .units import KINDS, UnitSystem
+
+__all__ = ["parse_scheme", "read_scheme", "format_scheme", "write_scheme"]
+
+_HEADER = ("scheme", "description", "reference", "units")
+_DECLS = ("species", "parameter", "input", "observable", "ode")
+KEYWORDS = _HEADER + _DECLS + ("reaction",)
+_OPTIONS = {
+    "species": {"nonnegative": "bool", "note": "str"},
+    "parameter": {"source": "str", "bounds": "bounds", "note": "str"},
+    "input": {"note": "str"},
+    "observable": {"note": "str"},
+}
+_IDENT = r"[^\W\d]\w*"
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_ARROW = re.compile(r"<->|<=>|->|=>")
+_OPTION_START = re.compile(rf"(?<=\s)({_IDENT})\s*=(?!=)")
+
+
+class _Line:
+    """A logical line: text without comment, its number, and helpers raising ParseError."""
+
+    def __init__(self, text: str, lineno: int, source):
+        self.text = text
+        self.lineno = lineno
+        self.source = source
+
+    def error(self, message: str) -> ParseError:
+        return ParseError(message, line=self.lineno, source=self.source)
+
+
+# --------------------------------------------------------------------------- lexing helpers
+def _strip_comment(raw: str, lineno: int, source) -> str:
+    """The line without its ``#`` comment; checks strings are closed."""
+    in_str = False
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if in_str:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "#":
+            return raw[:i]
+        i += 1
+    if in_str:
+        raise ParseError("unterminated string: missing closing `\"`", line=lineno, source=source)
+    return raw
+
+
+def _outside_strings(text: str) -> str:
+    """The text with the content of quoted strings blanked (for searching arrows, brackets)."""
+    out = []
+    in_str = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if in_str:
+            if ch == "\\" and i + 1 < len(text):
+                out.append("  ")
+                i += 2
+                continue
+            if ch == '"':
+                in_str = False
+                out.append(ch)
+            else:
+                out.append(" ")
+        else:
+            if ch == '"':
+                in_str = True
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _check_brackets(line: _Line):
+    pairs = {")": "(", "]": "["}
+    stack = []
+    for ch in _outside_strings(line.text):
+        if ch in "([":
+            stack.append(ch)
+        elif ch in ")]":
+            if not stack or stack[-1] != pairs[ch]:
+                raise line.error(f"unbalanced brackets: unexpected `{ch}`")
+            stack.pop()
+    if stack:
+        closer = {"(": ")", "[": "]"}[stack[-1]]
+        raise line.error(f"unbalanced brackets: `{stack[-1]}` is never closed (missing `{closer}`)")
+
+
+def _logical_lines(text: str, source):
+    """Yield :class:`_Line` objects: comments stripped, continuations joined, blanks skipped."""
+    raw_lines = text.split("\n")
+    buf, start = None, 0
+    for i, raw in enumerate(raw_lines, start=1):
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+        body = _strip_comment(raw, i, source).rstrip()
+        cont = body.endswith("\\")
+        if cont:
+            body = body[:-1]
+        if buf is None:
+            buf, start = body, i
+        else:
+            buf += " " + body.strip()
+        if cont:
+            continue
+        if buf.strip():
+            yield _Line(buf.strip(), start, source)
+        buf = None
+    if buf is not None:
+        raise ParseError("the last line ends with `\\` but nothing follows", line=start, source=source)
+
+
+class _Cursor:
+    """Reads values from a line tail."""
+
+    def __init__(self, line: _Line, pos: int):
+        self.line = line
+        self.text = line.text
+        self.pos = pos
+
+    def skip_ws(self):
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def at_end(self) -> bool:
+        self.skip_ws()
+        return self.pos >= len(self.text)
+
+    def peek(self) -> str:
+        self.skip_ws()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def rest(self) -> str:
+        return self.text[self.pos:].strip()
+
+    def number(self, what: str, *, allow_inf=False) -> float:
+        self.skip_ws()
+        m = _NUMBER.match(self.text, self.pos)
+        word = re.match(r"[-+]?\w+", self.text[self.pos:])
+        if allow_inf and word and word.group().lower() in ("inf", "+inf", "-inf"):
+            self.pos += word.end()
+            return -math.inf if word.group().startswith("-") else math.inf
+        end = m.end() if m else self.pos
+        if m is None or (end < len(self.text) and (self.text[end].isalnum() or self.text[end] in "._")):
+            got = self.text[self.pos:].split()[0] if self.text[self.pos:].split() else "end of line"
+            raise self.line.error(f"expected a number for {what}, got `{got}`")
+        self.pos = end
+        value = float(m.group())
+        if not math.isfinite(value):
+            raise self.line.error(f"number for {what} is too large: `{m.group()}`")
+        return value
+
+    def string(self, what: str) -> str:
+        self.skip_ws()
+        if self.pos >= len(self.text) or self.text[self.pos] != '"':
+            got = self.text[self.pos:].split()[0] if self.text[self.pos:].split() else "end of line"
+            raise self.line.error(f"expected a quoted string for {what}, got `{got}`")
+        out = []
+        i = self.pos + 1
+        escapes = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
+        while i < len(self.text):
+            ch = self.text[i]
+            if ch == "\\":
+                nxt = self.text[i + 1:i + 2]
+                if nxt in escapes:
+                    out.append(escapes[nxt])
+                    i += 2
+                    continue
+                if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[i + 2:i + 6]):
+                    out.append(chr(int(self.text[i + 2:i + 6], 16)))
+                    i += 6
+                    continue
+                raise self.line.error(f"unknown escape `\\{nxt}` in a string "
+                                      "(use \\\", \\\\, \\n, \\t, \\r or \\uXXXX)")
+            if ch == '"':
+                self.pos = i + 1
+                return "".join(out)
+            out.append(ch)
+            i += 1
+        raise self.line.error("unterminated string: missing closing `\"`")
+
+    def unit(self):
+        """An optional ``[unit]``; returns the text inside or None."""
+        if self.peek() != "[":
+            return None
+        end = self.text.find("]", self.pos)
+        if end < 0:
+            raise self.line.error("unbalanced brackets: `[` is never closed (missing `]`)")
+        text = self.text[self.pos + 1:end]
+        self.pos = end + 1
+        return text
+
+    def options(self, kind: str) -> dict:
+        allowed = _OPTIONS[kind]
+        out: dict = {}
+        while not self.at_end():
+            m = re.compile(rf"({_IDENT})\s*=(?!=)").match(self.text, self.pos)
+            if m is None:
+                if self.peek() == "[":
+                    raise self.line.error(f"the unit `[...]` of a {kind} must come right after its value")
+                raise self.line.error(f"expected `key=value` options after the {kind} value, got `{self.rest()}`")
+            key = m.group(1)
+            if key not in allowed:
+                raise self.line.error(f"unknown option `{key}` for a {kind}" + did_you_mean(key, allowed)
+                                      + f" (allowed: {', '.join(allowed)})")
+            if key in out:
+                raise self.line.error(f"option `{key}` is given twice")
+            self.pos = m.end()
+            typ = allowed[key]
+            if typ == "str":
+                out[key] = self.string(f"`{key}`")
+            elif typ == "bool":
+                w = re.compile(r"\w+").match(self.text, self.pos) if not self.at_end() else None
+                value = w.group().lower() if w else ""
+                if value not in ("true", "false"):
+                    raise self.line.error(f"expected `true` or `false` for `{key}`, got `{w.group() if w else 'nothing'}`")
+                self.pos = w.end()
+                out[key] = value == "true"
+            elif typ == "bounds":
+                if self.peek() != "(":
+                    raise self.line.error("expected `(LOW, HIGH)` for `bounds`, e.g. `bounds=(0, inf)`")
+                self.pos += 1
+                lo = self.number("the lower bound", allow_inf=True)
+                if self.peek() != ",":
+                    raise self.line.error("expected `,` between the bounds, e.g. `bounds=(0, inf)`")
+                self.pos += 1
+                hi = self.number("the upper bound", allow_inf=True)
+                if self.peek() != ")":
+                    raise self.line.error("expected `)` after the upper bound, e.g. `bounds=(0, inf)`")
+                self.pos += 1
+                out[key] = (lo, hi)
+            if self.pos < len(self.text) and not self.text[self.pos].isspace():
+                raise self.line.error(f"expected a space after the value of `{key}`, got `{self.rest()}`")
+        return out
+
+
+def _split_top_level(text: str, sep: str = ","):
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _expression_end(text: str, pos: int) -> int:
+    """End of an expression starting at ``pos``: a top-level ``[`` or ``key=`` option, or the end."""
+    depth = 0
+    i = pos
+    while i < len(text):
+        ch = text[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0:
+            if ch == "[":
+                return i
+            if ch.isspace():
+                m = _OPTION_START.match(text, i + 1)
+                if m is not None:
+                    return i
+        i += 1
+    return len(text)
+
+
+# --------------------------------------------------------------------------- parsing
+class _Builder:
+    def __init__(self, source):
+        self.source = source
+        self.header: dict = {}        # keyword -> (value, line)
+        self.decls: list = []         # (kind, name, line, cursor-position)
+        self.names: dict = {}         # name -> (kind, lineno)
+        self.reactions: list = []     # (line, body)
+        self.odes: list = []
+
+    def add_name(self, kind, name, line: _Line):
+        if name in self.names:
+            prev_kind, prev_line = self.names[name]
+            raise line.error(f"duplicate name `{name}`: already declared as a {prev_kind} on line {prev_line}")
+        self.names[name] = (kind, line.lineno)
+
+    # ----------------------------------------------------------- pass 1: classify
+    def classify(self, line: _Line):
+        text = line.text
+        _check_brackets(line)
+        m = re.match(rf"({_IDENT})", text)
+        word = m.group(1) if m else None
+        has_arrow = _ARROW.search(_outside_strings(text)) is not None
+        if word in _DECLS:
+            d = re.match(rf"{word}\s+({_IDENT})\s*=(?!=)", text)
+            if d is not None:
+                name = d.group(1)
+                if word == "ode":
+                    self.odes.append((line, name, d.end()))
+                else:
+                    self.add_name(word, name, line)
+                    self.decls.append((word, name, line, d.end()))
+                return
+            if not has_arrow:
+                n = re.match(rf"{word}\s+({_IDENT})", text)
+                if n is None:
+                    raise line.error(f"expected a name after `{word}`, e.g. `{_EXAMPLES[word]}`")
+                raise line.error(f"expected `=` after `{word} {n.group(1)}`, e.g. `{_EXAMPLES[word]}`")
+        if word == "reaction" and re.match(r"reaction\b", text):
+            body = text[len("reaction"):]
+            if not _ARROW.search(body):
+                raise line.error(f"expected `->` or `<->` in reaction `{body.strip()}`")
+            self.reactions.append((line, body))
+            return
+        if word in _HEADER and not has_arrow:
+            self.read_header(word, line)
+            return
+        if has_arrow:
+            self.reactions.append((line, text))
+            return
+        if word is None:
+            raise line.error(f"expected a keyword ({', '.join(KEYWORDS)}) or a reaction such as "
+                             f"`A <-> B ; kf, kr`, got `{text}`")
+        raise line.error(f"unknown keyword `{word}`" + did_you_mean(word, KEYWORDS)
+                         + f" (expected one of {', '.join(KEYWORDS)}, or a reaction with `->` or `<->`)")
+
+    def read_header(self, word, line: _Line):
+        if word in self.header:
+            raise line.error(f"`{word}` is given twice (first on line {self.header[word][1]})")
+        cur = _Cursor(line, len(word))
+        if word == "scheme":
+            if cur.peek() == '"':
+                value = cur.string("the scheme name")
+            else:
+                m = re.compile(r"\S+").match(cur.text, cur.pos)
+                if m is None:
+                    raise line.error("expected a name after `scheme`, e.g. `scheme destexhe1994`")
+                value = m.group()
+                cur.pos = m.end()
+            if not value.strip():
+                raise line.error("the scheme name is empty")
+        elif word in ("description", "reference"):
+            value = cur.string(f"`{word}`")
+        else:  # units
+            value = {}
+            while not cur.at_end():
+                m = re.compile(rf"({_IDENT})\s*=\s*([^\s=]+)").match(cur.text, cur.pos)
+                if m is None:
+                    raise line.error(f"expected `kind=unit` pairs after `units` (e.g. `units time=ms concentration=mM`), "
+                                     f"got `{cur.rest()}`")
+                kind, unit = m.groups()
+                if kind not in KINDS:
+                    raise line.error(f"unknown unit kind `{kind}`" + did_you_mean(kind, KINDS)
+                                     + f" (kinds: {', '.join(KINDS)})")
+                if kind in value:
+                    raise line.error(f"unit kind `{kind}` is given twice")
+                value[kind] = unit
+                cur.pos = m.end()
+            try:
+                value = UnitSystem(**value)
+            except SchemeError as exc:
+                raise line.error(str(exc)) from None
+        if not cur.at_end():
+            raise line.error(f"unexpected text after `{word}`: `{cur.rest()}`")
+        self.header[word] = (value, line.lineno)
+
+    # ----------------------------------------------------------- pass 2: build
+    def expr(self, text, line: _Line, what):
+        if not text.strip():
+            raise line.error(f"expected an expression for {what}")
+        return parse_expression(text.strip(), names=self.names, source=self.source, line=line.lineno)
+
+    def build_decl(self, kind, name, line: _Line, pos):
+        cur = _Cursor(line, pos)
+        try:
+            if kind == "observable":
+                end = _expression_end(line.text, cur.pos)
+                expr = self.expr(line.text[cur.pos:end], line, f"observable `{name}`")
+                cur.pos = end
+                unit = cur.unit()
+                opts = cur.options(kind)
+                return Observable(name, expr, unit=unit, note=opts.get("note", ""))
+            value = cur.number(f"{kind} `{name}`")
+            unit = cur.unit()
+            opts = cur.options(kind)
+            if kind == "species":
+                return Species(name, value, unit=unit, nonnegative=opts.get("nonnegative", True),
+                               note=opts.get("note", ""))
+            if kind == "parameter":
+                kw = {}
+                if "bounds" in opts:
+                    kw["bounds"] = opts["bounds"]
+                return Parameter(name, value, unit if unit is not None else "1",
+                                 reference=opts.get("source", ""), note=opts.get("note", ""), **kw)
+            return Input(name, value, unit=unit, note=opts.get("note", ""))
+        except ParseError:
+            raise
+        except SchemeError as exc:
+            raise line.error(str(exc)) from None
+
+    def build_reaction(self, line: _Line, body: str):
+        rname = ""
+        m = re.match(rf"\s*({_IDENT})\s*:", body)
+        if m is not None:
+            rname = m.group(1)
+            body = body[m.end():]
+        if ";" not in body:
+            raise line.error(f"expected `;` and rate constants after reaction `{body.strip()}`, "
+                             "e.g. `A <-> B ; kf, kr` or `A -> B ; rate = k*A`")
+        eq_text, rates_text = body.split(";", 1)
+        if ";" in rates_text:
+            raise line.error("a reaction line has one `;` (between the equation and its rates)")
+        reactants, products, reversible = parse_equation(eq_text, source=self.source, line=line.lineno)
+        label = f"reaction `{eq_text.strip()}`"
+        species = {n for n, (k, _) in self.names.items() if k == "species"}
+        for n, _ in reactants + products:
+            if n not in species:
+                kind = self.names.get(n, (None,))[0]
+                extra = f" (`{n}` is a {kind}, not a species)" if kind else did_you_mean(n, species)
+                raise line.error(f"unknown species `{n}` in {label}{extra}")
+        kw: dict = {}
+        rm = re.match(r"\s*rate\s*=(?!=)", rates_text)
+        if rm is not None:
+            if reversible:
+                raise line.error(f"{label} with a general rate law must be written with `->` "
+                                 "(the rate is the net flux)")
+            kw["rate"] = self.expr(rates_text[rm.end():], line, f"the rate of {label}")
+        else:
+            parts = _split_top_level(rates_text)
+            if any(not p.strip() for p in parts):
+                raise line.error(f"expected rate constants after `;` in {label}, e.g. `; kf, kr`")
+            if reversible and len(parts) != 2:
+                raise line.error(f"reversible {label} needs two rate constants `; forward, reverse`, got {len(parts)}")
+            if not reversible and len(parts) != 1:
+                raise line.error(f"irreversible {label} takes one rate constant, got {len(parts)}; "
+                                 "write `<->` for a reversible reaction")
+            kw["forward"] = self.expr(parts[0], line, f"the forward rate of {label}")
+            if reversible:
+                kw["reverse"] = self.expr(parts[1], line, f"the reverse rate of {label}")
+        try:
+            return Reaction(reactants, products, name=rname, **kw)
+        except SchemeError as exc:
+            raise line.error(str(exc)) from None
+
+    def build_ode(self, line: _Line, name, pos, seen):
+        kind = self.names.get(name, (None,))[0]
+        if kind != "species":
+            species = [n for n, (k, _) in self.names.items() if k == "species"]
+            extra = f" (`{name}` is a {kind})" if kind else did_you_mean(name, species)
+            raise line.error(f"`ode` for unknown species `{name}`{extra}")
+        if name in seen:
+            raise line.error(f"species `{name}` has two `ode` rules (first on line {seen[name]}); add the terms into one")
+        seen[name] = line.lineno
+        expr = self.expr(line.text[pos:], line, f"the ode of `{name}`")
+        try:
+            return RateRule(name, expr)
+        except SchemeError as exc:
+            raise line.error(str(exc)) from None
+
+
+_EXAMPLES = {
+    "species": "species C0 = 1 [1]",
+    "parameter": "parameter Rb = 5 [1/(uM*s)]",
+    "input": "input glu = 0 [mM]",
+    "observable": "observable Popen = O [1]",
+    "ode": "ode rho = -rho/tau",
+}
+
+
+def _parse(text: str, name, source, default_name) -> Scheme:
+    if not isinstance(text, str):
+        raise ParseError(f"scheme text must be a string, got {type(text).__name__}", source=source)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    b = _Builder(source)
+    for line in _logical_lines(text, source):
+        b.classify(line)
+    items = {"species": [], "parameter": [], "input": [], "observable": []}
+    for kind, iname, line, pos in b.decls:
+        items[kind].append(b.build_decl(kind, iname, line, pos))
+    reactions = [b.build_reaction(line, body) for line, body in b.reactions]
+    seen: dict = {}
+    rate_rules = [b.build_ode(line, rname, pos, seen) for line, rname, pos in b.odes]
+    scheme_name = name if name is not None else b.header.get("scheme", (default_name, None))[0]
+    if scheme_name is None:
+        raise ParseError("missing `scheme NAME` line (or pass name=...)", source=source)
+    try:
+        return Scheme(
+            name=scheme_name,
+            species=items["species"],
+            parameters=items["parameter"],
+            inputs=items["input"],
+            reactions=reactions,
+            observables=items["observable"],
+            rate_rules=rate_rules,
+            units=b.header.get("units", (UnitSystem(), None))[0],
+            description=b.header.get("description", ("", None))[0],
+            reference=b.header.get("reference", ("", None))[0],
+        )
+    except ParseError:
+        raise
+    except SchemeError as exc:
+        msg = str(exc)
+        line = None
+        cyc = re.search(rf"cycle: ({_IDENT})", msg)
+        if cyc and cyc.group(1) in b.names:
+            line = b.names[cyc.group(1)][1]
+        else:
+            for cand in re.findall(r"`([^`]+)`", msg):
+                if cand in b.names:
+                    line = b.names[cand][1]
+                    break
+        raise ParseError(msg, line=line, source=source) from None
+
+
+def parse_scheme(text: str, *, name: str | None = None, source=None) -> Scheme:
+    """Parse a scheme written in the text syntax (module docstring).
+
+    Parameters
+    ----------
+    text : str
+    name : str, optional
+        The scheme's name; overrides the ``scheme`` line, and is required if
+        the text has none.
+    source : str, optional
+        Where the text comes from (a file name), for error messages.
+
+    Raises
+    ------
+    ParseError
+        With the line number, for every syntax or validation problem.
+    """
+    return _parse(text, name, source, None)
+
+
+def read_scheme(path, *, name: str | None = None) -> Scheme:
+    """Read a scheme file (UTF-8). Without a ``scheme`` line the file's stem names the scheme.
+
+    Raises ``FileNotFoundError`` with a clear message for a missing file and
+    :class:`~kinetics.errors.ParseError` (carrying the path and line) for bad content.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"scheme file not found: {str(p)!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"scheme path is a directory, not a file: {str(p)!r}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ParseError(f"file is not valid UTF-8 text (byte {exc.start})", line=line, source=str(p)) from None
+    return _parse(text, name, str(p), p.stem)
+
+
+# --------------------------------------------------------------------------- writing
+def _quote(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 or ch in "\u2028\u2029\ufeff" or 0xd800 <= ord(ch) <= 0xdfff:
+            if ord(ch) > 0xffff:  # pragma: no cover - astral control characters do not exist
+                raise SchemeError(f"cannot write character {ch!r}")
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _num(v: float) -> str:
+    v = float(v)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v.is_integer() and abs(v) < 1e16:
+        return str(int(v)) if v != 0 or math.copysign(1, v) > 0 else "-0.0"
+    return repr(v)
+
+
+def _unit_text(unit: str) -> str:
+    if "]" in unit or "\n" in unit or "#" in unit or '"' in unit:
+        raise SchemeError(f"cannot write unit {unit!r} in the text syntax")
+    return f"[{unit}]"
+
+
+def _name_text(name: str) -> str:
+    bare = re.fullmatch(r"\w[\w.+\-]*", name) and not _ARROW.search(name)
+    return name if bare else _quote(name)
+
+
+def format_scheme(scheme: Scheme) -> str:
+    """Write a scheme in the text syntax; ``parse_scheme(format_scheme(s)) == s``.
+
+    Raises :class:`~kinetics.errors.SchemeError` if an expression cannot be
+    written (see :func:`kinetics.expressions.format_expression`).
+    """
+    if not isinstance(scheme, Scheme):
+        raise SchemeError(f"format_scheme needs a Scheme, got {type(scheme).__name__}")
+    out = [f"scheme {_name_text(scheme.name)}"]
+    if scheme.description:
+        out.append(f"description {_quote(scheme.description)}")
+    if scheme.reference:
+        out.append(f"reference {_quote(scheme.reference)}")
+    default = UnitSystem()
+    main = ("time", "concentration", "voltage", "current", "conductance")
+    units = [f"{k}={getattr(scheme.units, k)}" for k in KINDS
+             if k in main or getattr(scheme.units, k) != getattr(default, k)]
+    out.append("units " + " ".join(units))
+
+    if scheme.species:
+        out += ["", "# species: name = initial value [unit]"]
+    for s in scheme.species:
+        line = f"species {s.name} = {_num(s.initial)}"
+        if s.unit is not None:
+            line += " " + _unit_text(s.unit)
+        if not s.nonnegative:
+            line += " nonnegative=false"
+        if s.note:
+            line += f" note={_quote(s.note)}"
+        out.append(line)
+    if scheme.parameters:
+        out += ["", "# parameters: name = value [unit]"]
+    for p in scheme.parameters:
+        line = f"parameter {p.name} = {_num(p.value)} {_unit_text(p.unit)}"
+        if tuple(p.bounds) != (0.0, math.inf):
+            line += f" bounds=({_num(p.bounds[0])}, {_num(p.bounds[1])})"
+        if p.reference:
+            line += f" source={_quote(p.reference)}"
+        if p.note:
+            line += f" note={_quote(p.note)}"
+        out.append(line)
+    if scheme.inputs:
+        out += ["", "# inputs: name = default [unit]"]
+    for u in scheme.inputs:
+        line = f"input {u.name} = {_num(u.default)}"
+        if u.unit is not None:
+            line += " " + _unit_text(u.unit)
+        if u.note:
+            line += f" note={_quote(u.note)}"
+        out.append(line)
+    if scheme.observables:
+        out += ["", "# observables: name = expression [unit]"]
+    for o in scheme.observables:
+        line = f"observable {o.name} = {format_expression(o.expr)}"
+        if o.unit is not None:
+            line += " " + _unit_text(o.unit)
+        if o.note:
+            line += f" note={_quote(o.note)}"
+        out.append(line)
+    if scheme.reactions:
+        out += ["", "# reactions: equation ; forward[, reverse] rate constants  (or ; rate = net flux)"]
+    for r in scheme.reactions:
+        label = f"{r.name}: " if r.name else ""
+        if r.rate is not None:
+            rates = f"rate = {format_expression(r.rate)}"
+        else:
+            rates = format_expression(r.forward)
+            if r.reverse is not None:
+                rates += f", {format_expression(r.reverse)}"
+        out.append(f"reaction {label}{r.equation()} ; {rates}")
+    if scheme.rate_rules:
+        out += ["", "# rate rules: d species/dt += expression"]
+    for rr in scheme.rate_rules:
+        out.append(f"ode {rr.species} = {format_expression(rr.expr)}")
+    return "\n".join(out) + "\n"
+
+
+def write_scheme(scheme: Scheme, path) -> None:
+    """Write a scheme file atomically (a temporary file in the same folder, then ``os.replace``)."""
+    text = format_scheme(scheme)
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode & 0o777  # keep the permissions of the file replaced
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    try:
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
