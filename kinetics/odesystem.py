@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from .scheme import TIME, Scheme
+from .scheme import TIME, Scheme, expression_text
 
 __all__ = ["OdeSystem", "derive"]
 
@@ -150,8 +150,8 @@ class OdeSystem:
 
     def describe(self) -> str:
         """The derived ODEs as text, one per state."""
-        lines = [f"d{n}/dt = {sympy.sstr(e)}" for n, e in zip(self.state_names, self.rhs)]
-        lines += [f"{n} = {sympy.sstr(e)}" for n, e in self.observables.items()]
+        lines = [f"d{n}/dt = {expression_text(e)}" for n, e in zip(self.state_names, self.rhs)]
+        lines += [f"{n} = {expression_text(e)}" for n, e in self.observables.items()]
         return "\n".join(lines)
 
 

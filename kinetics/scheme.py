@@ -85,6 +85,16 @@ def _finite(value, what: str) -> float:
     return v
 
 
+def expression_text(expr) -> str:
+    """``expr`` in the kinetics expression syntax (re-parseable), or sympy's text if the syntax cannot hold it."""
+    from .expressions import format_expression
+
+    try:
+        return format_expression(expr)
+    except SchemeError:
+        return sympy.sstr(expr)
+
+
 def _as_expr(value, what: str) -> sympy.Expr:
     """Turn a number, string or sympy expression into a sympy expression (strings parsed safely)."""
     from .expressions import parse_expression
@@ -277,8 +287,8 @@ class Reaction:
 
     def __str__(self) -> str:
         if self.rate is not None:
-            return f"{self.equation()} ; rate = {sympy.sstr(self.rate)}"
-        rates = sympy.sstr(self.forward) + (f", {sympy.sstr(self.reverse)}" if self.reversible else "")
+            return f"{self.equation()} ; rate = {expression_text(self.rate)}"
+        rates = expression_text(self.forward) + (f", {expression_text(self.reverse)}" if self.reversible else "")
         return f"{self.equation()} ; {rates}"
 
 
@@ -290,7 +300,7 @@ def reaction(equation: str, forward=None, reverse=None, *, rate=None, name: str 
     >>> str(reaction("C0 <-> C1", "2*Rb*glu", "Ru"))
     'C0 <-> C1 ; 2*Rb*glu, Ru'
     >>> str(reaction("-> Ca", rate="k_in*O"))
-    ' -> Ca ; rate = O*k_in'
+    '-> Ca ; rate = O*k_in'
     """
     from .expressions import parse_equation
 
@@ -617,10 +627,10 @@ class Scheme:
         lines += [f"    {r}" for r in self.reactions]
         if self.rate_rules:
             lines.append("  rate rules:")
-            lines += [f"    d{rr.species}/dt = {sympy.sstr(rr.expr)}" for rr in self.rate_rules]
+            lines += [f"    d{rr.species}/dt = {expression_text(rr.expr)}" for rr in self.rate_rules]
         if self.observables:
             lines.append("  observables:")
-            lines += [f"    {o.name} = {sympy.sstr(o.expr)}" for o in self.observables]
+            lines += [f"    {o.name} = {expression_text(o.expr)}" for o in self.observables]
         lines.append("  parameters:")
         for p in self.parameters:
             src = f"  [{p.reference}]" if p.reference else ""
