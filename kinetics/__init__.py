@@ -4,8 +4,9 @@ The engine of nmdakin. It knows nothing about NMDA receptors: a
 :class:`Scheme` (species, parameters, inputs, reactions, observables, rate
 rules — sympy) is derived into ODEs (:func:`derive`), compiled (numpy and a
 native C fast path), solved under a :class:`~kinetics.protocol.Protocol`
-by :func:`simulate` / :func:`sweep`, and fitted to data by :func:`fit`
-(:mod:`kinetics.fitting`).
+by :func:`simulate` / :func:`sweep`, fitted to data by :func:`fit`
+(:mod:`kinetics.fitting`), and exported by :func:`export` (LaTeX, SBML, NMODL,
+C, Python, JSON) or read from SBML / JSON (:func:`read_sbml`, :func:`read_json`).
 
 Examples
 --------
@@ -21,12 +22,15 @@ Examples
 """
 from .errors import (ArgumentError, CompilerError, KineticsError, ParseError, ProtocolError, SchemeError,
                      SolverError, UnitError)
+from .exporters import export
 from .expressions import parse_expression
 from .fitting import Dataset, FitParameter, FitResult, fit, profile
 from .odesystem import OdeSystem, derive
 from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairing_times, pulses, ramp,
                        regular_train, steps, wash_in, waveform)
 from .result import Result, SweepResult
+from .jsonformat import read_json
+from .sbml_import import read_sbml, read_sbml_model
 from .schedule import Schedule
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
 from .simulate import simulate, sweep
@@ -43,4 +47,5 @@ __all__ = [
     "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
+    "export", "read_json", "read_sbml", "read_sbml_model",
 ]

@@ -7,9 +7,12 @@ Subcommands
     Mg2+ block, 1 mM x 1 ms glutamate) at several holding potentials (PNG + CSV),
     the pharmacology table of the single-synapse model and its STDP curve (JSON +
     PNG each).
-``nmdakin simulate FILE --t-end T --points N --csv OUT [--param name=value ...]``
-    Simulate a scheme written in the kinetics text format; CSV columns are
-    ``time`` and every species.
+``nmdakin simulate FILE --t-end T --points N --csv OUT [--param name=value ...] [--amounts ID,ID]``
+    Simulate a scheme written in the kinetics text format, or an SBML file
+    (``.xml``/``.sbml``, :mod:`models.cli_export`); CSV columns are ``time`` and
+    every species (and, for SBML, every parameter or compartment that changes).
+``nmdakin export MODEL --format FMT -o OUT``
+    Export a library model or a scheme file to LaTeX, SBML, NMODL, C, Python or JSON.
 ``nmdakin stdp``, ``nmdakin frequency``, ``nmdakin models``
     Plasticity experiments and the model list (:mod:`models.cli_experiments`).
 ``nmdakin pharmacology``
@@ -127,6 +130,11 @@ def cmd_simulate(args) -> int:
 
     from kinetics import read_scheme, simulate
 
+    if args.file.lower().endswith((".xml", ".sbml")):
+        from models import cli_export
+
+        return cli_export.simulate_sbml(args)
+
     scheme = read_scheme(args.file)
     params = dict(args.param or [])
     if args.points < 2:
@@ -149,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="only the EPSC part")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("simulate", help="simulate a scheme file and write a CSV")
-    p.add_argument("file", help="scheme in the kinetics text format")
+    p = sub.add_parser("simulate", help="simulate a scheme file (text syntax or SBML) and write a CSV")
+    p.add_argument("file", help="scheme in the kinetics text format, or an SBML file (.xml, .sbml)")
     p.add_argument("--t-end", type=float, required=True, help="end time (the scheme's time unit)")
     p.add_argument("--points", type=int, default=1001, help="number of output points (default 1001)")
     p.add_argument("--csv", required=True, help="output CSV path")
@@ -161,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--atol", type=float, default=1e-9)
     p.set_defaults(func=cmd_simulate)
 
-    from models import cli_chronic, cli_experiments, cli_fit, cli_pharmacology
+    from models import cli_chronic, cli_experiments, cli_export, cli_fit, cli_pharmacology
 
+    cli_export.add_sbml_simulate_options(p)
+    cli_export.add_subcommands(sub)
     cli_experiments.add_subcommands(sub)
     cli_pharmacology.add_subcommands(sub)
     cli_fit.add_subcommands(sub)

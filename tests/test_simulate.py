@@ -242,3 +242,12 @@ def test_failed_solve_raises_solver_error_with_time(method):
 def test_max_steps_budget():
     with pytest.raises(SolverError, match="status -2"):
         kx.simulate(decay(), t_end=100.0, max_steps=3)
+
+
+def test_pi_and_explicit_time_in_rate_laws_compile_natively():
+    # k(t) = k (1 + sin(2 pi t)); over whole periods the sine integrates to zero: A(1) = exp(-k)
+    s = Scheme("periodic", species=[Species("A", 1.0)], parameters=[Parameter("k", 1.0, "1/ms")],
+               reactions=[reaction("A ->", "k*(1 + sin(2*pi*t))")])
+    res = kx.simulate(s, t_end=1.0, t_eval=[0.25, 1.0], rtol=1e-11, atol=1e-14)
+    assert res["A"][-1] == pytest.approx(math.exp(-1.0), rel=1e-9)
+    assert res["A"][0] == pytest.approx(math.exp(-(0.25 + (1 - math.cos(math.pi / 2)) / (2 * math.pi))), rel=1e-9)

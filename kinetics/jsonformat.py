@@ -1,0 +1,251 @@
+"""A lossless JSON form of a :class:`~kinetics.scheme.Scheme`: ``scheme_to_json`` / ``read_json``.
+
+Every field of a scheme is kept: names, values (as JSON numbers, which Python
+writes and reads back as the same double), units, bounds, references, notes,
+reactions in their mass-action or rate-law form, observables, rate rules and
+the unit system. Expressions are written with
+:func:`kinetics.expressions.format_expression` and read back with the safe
+parser (:func:`kinetics.expressions.parse_expression`), so
+``read_json(scheme_to_json(s)) == s`` and the derived equations are identical.
+Reading never runs code from the file.
+
+Document layout (``"format": "nmdakin-scheme"``, ``"version": 1``)::
+
+    {"format": "nmdakin-scheme", "version": 1, "name": ..., "description": ..., "reference": ...,
+     "units": {"time": "ms", ...},
+     "species":     [{"name", "initial", "unit", "nonnegative", "note"}],
+     "parameters":  [{"name", "value", "unit", "bounds": [low, high], "reference", "note"}],
+     "inputs":      [{"name", "default", "unit", "note"}],
+     "reactions":   [{"name", "reactants": [[species, coefficient]], "products": [...],
+                      "forward", "reverse", "rate"}],           # expressions as text or null
+     "observables": [{"name", "expr", "unit", "note"}],
+     "rate_rules":  [{"species", "expr"}]}
+
+Infinite bounds are the strings ``"inf"`` and ``"-inf"`` (JSON has no infinity).
+
+Examples
+--------
+>>> import kinetics as kx
+>>> s = kx.Scheme("AB", species=[kx.Species("A", 1.0), kx.Species("B")],
+...               parameters=[kx.Parameter("k", 0.1, "1/s", reference="a paper")],
+...               reactions=[kx.reaction("A <-> B", "k", "2*k")])
+>>> read_json(scheme_to_json(s)) == s
+True
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .errors import ParseError, SchemeError
+from .expressions import format_expression, parse_expression
+from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
+from .units import UnitSystem
+
+__all__ = ["scheme_to_dict", "scheme_from_dict", "scheme_to_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION"]
+
+FORMAT_NAME = "nmdakin-scheme"
+FORMAT_VERSION = 1
+#: Largest JSON document read (characters).
+MAX_JSON_LENGTH = 50_000_000
+
+
+def _bound(x: float):
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def _expr(e):
+    return None if e is None else format_expression(e)
+
+
+def scheme_to_dict(scheme: Scheme) -> dict:
+    """The scheme as a JSON-ready dict (layout in the module docstring)."""
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": scheme.name,
+        "description": scheme.description,
+        "reference": scheme.reference,
+        "units": scheme.units.as_dict(),
+        "species": [{"name": s.name, "initial": s.initial, "unit": s.unit, "nonnegative": s.nonnegative,
+                     "note": s.note} for s in scheme.species],
+        "parameters": [{"name": p.name, "value": p.value, "unit": p.unit, "bounds": [_bound(b) for b in p.bounds],
+                        "reference": p.reference, "note": p.note} for p in scheme.parameters],
+        "inputs": [{"name": u.name, "default": u.default, "unit": u.unit, "note": u.note} for u in scheme.inputs],
+        "reactions": [{"name": r.name, "reactants": [[n, c] for n, c in r.reactants],
+                       "products": [[n, c] for n, c in r.products], "forward": _expr(r.forward),
+                       "reverse": _expr(r.reverse), "rate": _expr(r.rate)} for r in scheme.reactions],
+        "observables": [{"name": o.name, "expr": format_expression(o.expr), "unit": o.unit, "note": o.note}
+                        for o in scheme.observables],
+        "rate_rules": [{"species": r.species, "expr": format_expression(r.expr)} for r in scheme.rate_rules],
+    }
+
+
+def scheme_to_json(scheme: Scheme, indent: int | None = 1) -> str:
+    """The scheme as JSON text (see :func:`scheme_to_dict`)."""
+    return json.dumps(scheme_to_dict(scheme), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# --------------------------------------------------------------------------- reading
+class _Reader:
+    def __init__(self, source):
+        self.source = source
+
+    def fail(self, where, msg):
+        return ParseError(f"{where}: {msg}", source=self.source)
+
+    def obj(self, value, where, required=(), optional=()):
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {type(value).__name__}")
+        missing = [k for k in required if k not in value]
+        if missing:
+            raise self.fail(where, f"missing field(s) {', '.join(map(repr, missing))}")
+        unknown = [k for k in value if k not in required and k not in optional]
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
+        return value
+
+    def list(self, value, where):
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def str(self, value, where, optional=False):
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a string, got {value!r}")
+        return value
+
+    def num(self, value, where):
+        if isinstance(value, str) and value in ("inf", "-inf"):
+            return float(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(where, f"expected a number, got {value!r}")
+        return float(value)
+
+    def expr(self, value, where, optional=False):
+        text = self.str(value, where, optional)
+        if text is None:
+            return None
+        try:
+            return parse_expression(text)
+        except ParseError as exc:
+            raise self.fail(where, str(exc)) from None
+
+
+def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
+    """Build a scheme from :func:`scheme_to_dict`'s layout, validating every field."""
+    rd = _Reader(source)
+    top = rd.obj(data, "document", required=("format", "version", "name"),
+                 optional=("description", "reference", "units", "species", "parameters", "inputs", "reactions",
+                           "observables", "rate_rules"))
+    if top["format"] != FORMAT_NAME:
+        raise rd.fail("document", f"`format` is {top['format']!r}, expected {FORMAT_NAME!r}")
+    if top["version"] != FORMAT_VERSION:
+        raise rd.fail("document", f"unsupported version {top['version']!r} (this reader knows version {FORMAT_VERSION})")
+    try:
+        units = UnitSystem(**rd.obj(top.get("units", {}), "units", optional=tuple(UnitSystem.__dataclass_fields__)))
+        species = []
+        for i, s in enumerate(rd.list(top.get("species", []), "species")):
+            w = f"species[{i}]"
+            rd.obj(s, w, required=("name",), optional=("initial", "unit", "nonnegative", "note"))
+            nonneg = s.get("nonnegative", True)
+            if not isinstance(nonneg, bool):
+                raise rd.fail(w, f"`nonnegative` must be true or false, got {nonneg!r}")
+            species.append(Species(rd.str(s["name"], w), rd.num(s.get("initial", 0.0), w),
+                                   unit=rd.str(s.get("unit"), w, True), nonnegative=nonneg,
+                                   note=rd.str(s.get("note", ""), w)))
+        params = []
+        for i, p in enumerate(rd.list(top.get("parameters", []), "parameters")):
+            w = f"parameters[{i}]"
+            rd.obj(p, w, required=("name", "value"), optional=("unit", "bounds", "reference", "note"))
+            b = rd.list(p.get("bounds", [0.0, "inf"]), w + ".bounds")
+            if len(b) != 2:
+                raise rd.fail(w, "`bounds` must be [low, high]")
+            params.append(Parameter(rd.str(p["name"], w), rd.num(p["value"], w), unit=rd.str(p.get("unit", "1"), w),
+                                    bounds=(rd.num(b[0], w), rd.num(b[1], w)),
+                                    reference=rd.str(p.get("reference", ""), w), note=rd.str(p.get("note", ""), w)))
+        inputs = []
+        for i, u in enumerate(rd.list(top.get("inputs", []), "inputs")):
+            w = f"inputs[{i}]"
+            rd.obj(u, w, required=("name",), optional=("default", "unit", "note"))
+            inputs.append(Input(rd.str(u["name"], w), rd.num(u.get("default", 0.0), w),
+                                unit=rd.str(u.get("unit"), w, True), note=rd.str(u.get("note", ""), w)))
+        reactions = []
+        for i, r in enumerate(rd.list(top.get("reactions", []), "reactions")):
+            w = f"reactions[{i}]"
+            rd.obj(r, w, optional=("name", "reactants", "products", "forward", "reverse", "rate"))
+
+            def side(key):
+                out = []
+                for j, item in enumerate(rd.list(r.get(key, []), f"{w}.{key}")):
+                    if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
+                            or isinstance(item[1], bool) or not isinstance(item[1], int)):
+                        raise rd.fail(f"{w}.{key}[{j}]", f"expected [species, integer coefficient], got {item!r}")
+                    out.append((item[0], item[1]))
+                return tuple(out)
+
+            reactions.append(Reaction(side("reactants"), side("products"),
+                                      forward=rd.expr(r.get("forward"), w + ".forward", True),
+                                      reverse=rd.expr(r.get("reverse"), w + ".reverse", True),
+                                      rate=rd.expr(r.get("rate"), w + ".rate", True),
+                                      name=rd.str(r.get("name", ""), w)))
+        observables = []
+        for i, o in enumerate(rd.list(top.get("observables", []), "observables")):
+            w = f"observables[{i}]"
+            rd.obj(o, w, required=("name", "expr"), optional=("unit", "note"))
+            observables.append(Observable(rd.str(o["name"], w), rd.expr(o["expr"], w), unit=rd.str(o.get("unit"), w, True),
+                                          note=rd.str(o.get("note", ""), w)))
+        rules = []
+        for i, r in enumerate(rd.list(top.get("rate_rules", []), "rate_rules")):
+            w = f"rate_rules[{i}]"
+            rd.obj(r, w, required=("species", "expr"))
+            rules.append(RateRule(rd.str(r["species"], w), rd.expr(r["expr"], w)))
+        return Scheme(rd.str(top["name"], "name"), species=species, parameters=params, inputs=inputs,
+                      reactions=reactions, observables=observables, rate_rules=rules, units=units,
+                      description=rd.str(top.get("description", ""), "description"),
+                      reference=rd.str(top.get("reference", ""), "reference"))
+    except ParseError:
+        raise
+    except SchemeError as exc:
+        raise ParseError(str(exc), source=source) from None
+
+
+def read_json(source) -> Scheme:
+    """Read a scheme written by ``export(scheme, "json")`` (a path, or the JSON text itself).
+
+    Raises
+    ------
+    ParseError
+        Malformed JSON, a document of another format, or any invalid field
+        (the message names the field).
+    """
+    name = None
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        path = Path(source)
+        name = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ParseError(f"no such file: `{path}`") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParseError(f"cannot read `{path}`: {exc}") from None
+    elif isinstance(source, str):
+        text = source
+    else:
+        raise ParseError(f"read_json needs a path or JSON text, got {type(source).__name__}")
+    if len(text) > MAX_JSON_LENGTH:
+        raise ParseError(f"JSON document too long ({len(text)} characters)", source=name)
+
+    def no_constants(c):
+        raise ParseError(f"invalid JSON number `{c}`", source=name)
+
+    try:
+        data = json.loads(text, parse_constant=no_constants)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"malformed JSON: {exc.msg}", line=exc.lineno, source=name) from None
+    return scheme_from_dict(data, source=name)
