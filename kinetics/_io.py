@@ -15,7 +15,10 @@ os.umask(_UMASK)
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder, ``fsync`` and ``os.replace``.
+
+    A file that is replaced keeps its permissions; a new one gets ``0666 & ~umask``.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -25,9 +28,15 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     except OSError as exc:
         raise ArgumentError(f"cannot write `{path}`: {exc.strerror or exc}") from None
     try:
+        try:
+            mode = path.stat().st_mode & 0o777        # keep the permissions of the file replaced
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK                    # mkstemp creates 0600: give a new file ordinary ones
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file ordinary permissions
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -57,6 +57,7 @@ __all__ = [
     "RateRule",
     "Scheme",
     "reaction",
+    "as_scheme",
     "TIME",
     "RESERVED_NAMES",
 ]
@@ -680,3 +681,15 @@ def compose(schemes: Sequence[Scheme], name: str | None = None, description: str
         units=units,
         description=description,
     )
+
+
+def as_scheme(model) -> Scheme:
+    """The :class:`Scheme` of ``model``: a Scheme, or an object with a ``.scheme`` (a library model wrapper)."""
+    if isinstance(model, Scheme):
+        return model
+    scheme = getattr(model, "scheme", None)
+    if isinstance(scheme, Scheme):
+        return scheme
+    from .errors import ArgumentError
+
+    raise ArgumentError(f"`model` must be a kinetics.Scheme (or have a `.scheme`), got {type(model).__name__}")

@@ -31,7 +31,7 @@ from .errors import ArgumentError, CompilerError, SchemeError, SolverError, did_
 from .odesystem import OdeSystem, derive
 from .protocol import Protocol
 from .result import Result, SweepResult
-from .scheme import Scheme
+from .scheme import Scheme, as_scheme
 from .schedule import JUMP_SET, Schedule
 
 __all__ = ["simulate", "sweep", "NATIVE_METHODS", "SCIPY_METHODS", "DEFAULT_RTOL", "DEFAULT_ATOL"]
@@ -53,15 +53,6 @@ _warned_fallback = False
 
 
 # --------------------------------------------------------------------------- helpers
-def _as_scheme(model) -> Scheme:
-    if isinstance(model, Scheme):
-        return model
-    scheme = getattr(model, "scheme", None)
-    if isinstance(scheme, Scheme):
-        return scheme
-    raise ArgumentError(f"`model` must be a kinetics.Scheme (or have a `.scheme`), got {type(model).__name__}")
-
-
 def _check_tolerances(rtol, atol, n_states, state_names):
     try:
         rtol = float(rtol)
@@ -305,7 +296,7 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     >>> bool(abs(res["A"][-1] - 0.36787944117144233) < 1e-8)
     True
     """
-    scheme = _as_scheme(model)
+    scheme = as_scheme(model)
     t0, t_end, t_eval = _time_grid(t0, t_end, t_eval)
     rtol, atol_vec = _check_tolerances(rtol, atol, len(scheme.species), scheme.species_names)
     values, p_vec = _param_vector(scheme, params)
@@ -394,7 +385,7 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
     """
     import os
 
-    scheme = _as_scheme(model)
+    scheme = as_scheme(model)
     table = _param_table(scheme, params)
     m = next(iter(table.values())).size
     t0, t_end, grid = _time_grid(t0, t_end, t_eval if t_eval is not None else [t_end])

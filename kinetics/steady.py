@@ -67,9 +67,10 @@ def steady_state(model, *, params=None, inputs: Mapping[str, float] | None = Non
     """
     from scipy.optimize import root
 
-    from .simulate import _as_scheme, _initial_vector, _param_vector
+    from .scheme import as_scheme
+    from .simulate import _initial_vector, _param_vector
 
-    scheme = _as_scheme(model)
+    scheme = as_scheme(model)
     system = derive(scheme)
     funcs = numpy_functions(system)
     _, p = _param_vector(scheme, params)

@@ -98,9 +98,7 @@ Example
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from .errors import ParseError, SchemeError, did_you_mean
@@ -794,23 +792,6 @@ def format_scheme(scheme: Scheme) -> str:
 
 def write_scheme(scheme: Scheme, path) -> None:
     """Write a scheme file atomically (a temporary file in the same folder, then ``os.replace``)."""
-    text = format_scheme(scheme)
-    p = Path(path)
-    try:
-        mode = p.stat().st_mode & 0o777  # keep the permissions of the file replaced
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    try:
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ._io import atomic_write_text
+
+    atomic_write_text(path, format_scheme(scheme))

@@ -10,7 +10,6 @@ work once :func:`add_subcommands` is wired into the command line.
 """
 from __future__ import annotations
 
-from . import synapse  # noqa: F401  (registers the "synapse" model)
 from .cli_experiments import _check_output, _write_json
 
 __all__ = ["add_subcommands", "cmd_pharmacology"]

@@ -323,7 +323,7 @@ def test_cli_binding_saturation_json_and_png(tmp_path, capsys):
                                  "--ns", "0.02", "--fit-depletion", "--json", str(out), "--plot", str(png)])
     assert args.func(args) == 0
     data = json.loads(out.read_text())
-    L, free = np.array(data["ligand_nM"]), np.array(data["free_ligand_nM"])
+    free = np.array(data["free_ligand_nM"])
     assert np.allclose(data["specific_nM"], ba.specific_binding(free, 30.0, 29.0), rtol=1e-6)
     assert data["fit_free_ligand"]["Kd"] == pytest.approx(29.0, rel=1e-4)
     assert data["fit_added_ligand"]["Kd"] > 1.3 * 29.0          # receptor ~ Kd: the textbook fit is biased

@@ -689,7 +689,6 @@ def test_solve_many_reports_failing_row(decay):
 
 def test_native_call_releases_the_gil(rober):
     """While one thread is inside nk_solve, Python code keeps running in another."""
-    P = np.tile(ROBER_K, (1, 1))
     sa = SegmentArrays.single(0.0, 1e4)
     started, done = threading.Event(), threading.Event()
     duration = []

@@ -7,7 +7,7 @@ from typing import Iterable, Mapping
 
 from ..errors import ArgumentError, ProtocolError
 from ..protocol import Protocol
-from ..scheme import Scheme
+from ..scheme import Scheme, as_scheme  # noqa: F401  (as_scheme re-exported for the exporters)
 from ..units import KINDS, UnitSystem, conversion_factor, dimension, format_unit, parse_unit, unit_kind
 
 __all__ = ["ExportWarning", "as_scheme", "safe_names", "export_schedule", "model_unit_powers", "model_unit",
@@ -18,16 +18,6 @@ GENERATED_BY = "nmdakin (kinetics.export)"
 
 class ExportWarning(UserWarning):
     """An export changed something the user should know about (a renamed identifier)."""
-
-
-def as_scheme(model) -> Scheme:
-    """The :class:`Scheme` of ``model`` (a Scheme, or an object with a ``.scheme``)."""
-    if isinstance(model, Scheme):
-        return model
-    scheme = getattr(model, "scheme", None)
-    if isinstance(scheme, Scheme):
-        return scheme
-    raise ArgumentError(f"`model` must be a kinetics.Scheme (or have a `.scheme`), got {type(model).__name__}")
 
 
 def all_names(scheme: Scheme) -> list:

@@ -27,6 +27,7 @@ import sympy
 
 from ..errors import ArgumentError, SchemeError, SolverError
 from ..odesystem import derive
+from ..scheme import as_scheme
 from .dataset import Dataset
 from .parameters import ResolvedParameter, resolve_parameters
 
@@ -50,17 +51,6 @@ def initial_sigma(values: np.ndarray) -> float:
             return s
     s = float(np.std(v))
     return s if s > 0 else 1.0
-
-
-def _as_scheme(model):
-    from ..scheme import Scheme
-
-    if isinstance(model, Scheme):
-        return model
-    scheme = getattr(model, "scheme", None)
-    if isinstance(scheme, Scheme):
-        return scheme
-    raise ArgumentError(f"`model` must be a kinetics.Scheme, got {type(model).__name__}")
 
 
 @dataclass
@@ -149,7 +139,7 @@ class Objective:
     def __init__(self, model, datasets, parameters, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                  method: str = "auto", gradient: str = "exact", sigma: dict | None = None,
                  max_steps: int = 0):
-        scheme = _as_scheme(model)
+        scheme = as_scheme(model)
         if isinstance(datasets, Dataset):
             datasets = [datasets]
         try:
