@@ -34,8 +34,8 @@ from __future__ import annotations
 import re
 
 import sympy
-from sympy.printing.c import C99CodePrinter
 
+from ..compile import CPrinter, c_statements
 from ..odesystem import derive
 from ._common import (GENERATED_BY, all_names, export_schedule, fmt_float, parameter_model_values, renaming_note,
                       safe_names)
@@ -56,40 +56,9 @@ t y p u dydt J obs
 """.split())
 
 
-class _Printer(C99CodePrinter):
-    def __init__(self, names):
-        super().__init__()
-        self._names = names
-
-    def _print_Symbol(self, expr):
-        return self._names.get(expr.name, expr.name)
-
-    def _print_Float(self, expr):
-        return fmt_float(float(expr))
-
-    def _print_Heaviside(self, expr):
-        x = self._print(expr.args[0])
-        h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
-        return f"(({x}) > 0 ? 1.0 : (({x}) < 0 ? 0.0 : {fmt_float(float(h0))}))"
-
-    def _print_Pow(self, expr):
-        base, ex = expr.args
-        if ex.is_Integer and 1 < abs(int(ex)) <= 4:
-            b = self._print(base)
-            prod = "*".join([f"({b})"] * abs(int(ex)))
-            return f"({prod})" if ex > 0 else f"(1.0/({prod}))"
-        return super()._print_Pow(expr)
-
-
 def _block(printer, exprs, targets, indent="    "):
     """C statements assigning ``exprs`` to ``targets`` with common subexpressions in temporaries."""
-    temps, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("_cse"), optimizations="basic")
-    lines = [f"{indent}const double {printer.doprint(s)} = {printer.doprint(e)};" for s, e in temps]
-    for tgt, e in zip(targets, reduced):
-        if tgt is None:
-            continue
-        lines.append(f"{indent}{tgt} = {printer.doprint(e)};")
-    return lines
+    return c_statements(exprs, targets, printer.names, indent)
 
 
 def _arr(values, fmt=fmt_float, per_line=6):
@@ -131,7 +100,7 @@ def export(scheme, *, protocol=None, t_end=None, prefix: str | None = None) -> s
         raise ArgumentError(f"`prefix` must be a C identifier, got {prefix!r}")
     P = pfx.upper()
     names = safe_names(all_names(s), RESERVED, "C")
-    pr = _Printer(names)
+    pr = CPrinter(names)
     ns, npar, nin, nobs = len(s.species), len(s.parameters), len(s.inputs), len(s.observables)
     pvals = parameter_model_values(s)
 
