@@ -496,6 +496,20 @@ class Pulses(_Component):
                 f"width {_value_text(self.width)}; {_times_text(self.times)}")
 
 
+def _clamp_points(component, where: str, order_check) -> None:
+    """Validate and normalise the ``input``, ``times`` and ``values`` of a clamp (steps, ramp)."""
+    _name(where, "input", component.input)
+    t = _array(where, "times", component.times)
+    v = _array(where, "values", component.values)
+    if t.size == 0:
+        raise ProtocolError(f"{where}: `times` must not be empty")
+    if v.size != t.size:
+        raise ProtocolError(f"{where}: `values` must have one entry per time ({t.size}), got {v.size}")
+    order_check(where, "times", t)
+    object.__setattr__(component, "times", tuple(t.tolist()))
+    object.__setattr__(component, "values", tuple(v.tolist()))
+
+
 @dataclass(frozen=True)
 class Steps(_Component):
     """Piecewise-constant clamp of an input; build with :func:`steps`."""
@@ -508,18 +522,7 @@ class Steps(_Component):
     _clamp = True
 
     def __post_init__(self):
-        where = "steps"
-        _name(where, "input", self.input)
-        t = _array(where, "times", self.times)
-        v = _array(where, "values", self.values)
-        if t.size == 0:
-            raise ProtocolError(f"{where}: `times` must not be empty")
-        if v.size != t.size:
-            raise ProtocolError(f"{where}: `values` must have one entry per time ({t.size}), "
-                                f"got {v.size}")
-        _strictly_increasing(where, "times", t)
-        object.__setattr__(self, "times", tuple(t.tolist()))
-        object.__setattr__(self, "values", tuple(v.tolist()))
+        _clamp_points(self, "steps", _strictly_increasing)
 
     def _pieces(self) -> list:
         t = np.asarray(self.times, dtype=float)
@@ -545,18 +548,7 @@ class Ramp(_Component):
     _clamp = True
 
     def __post_init__(self):
-        where = "ramp"
-        _name(where, "input", self.input)
-        t = _array(where, "times", self.times)
-        v = _array(where, "values", self.values)
-        if t.size == 0:
-            raise ProtocolError(f"{where}: `times` must not be empty")
-        if v.size != t.size:
-            raise ProtocolError(f"{where}: `values` must have one entry per time ({t.size}), "
-                                f"got {v.size}")
-        _nondecreasing(where, "times", t)
-        object.__setattr__(self, "times", tuple(t.tolist()))
-        object.__setattr__(self, "values", tuple(v.tolist()))
+        _clamp_points(self, "ramp", _nondecreasing)
 
     def _pieces(self) -> list:
         t = np.asarray(self.times, dtype=float)
