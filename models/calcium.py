@@ -92,7 +92,7 @@ _SABATINI = ("Sabatini BL, Oertner TG, Svoboda K (2002) Neuron 33:439-452; value
              "comments of the Blue Brain GluSynapse.mod")
 _PF = ("Burnashev et al. 1995 (nmdakin DOMAIN.md 3); compiled with later measurements by Dingledine R, Borges K, "
        "Bowie D, Traynelis SF (1999) Pharmacol Rev 51:7-61, Table 7 (Pf(Ca) 0.1-0.19 for NR1-1a/NR2A)")
-_BOURNE = ("Cold Spring Harb Perspect Biol (2012) 4:a005587 (PMC3331701), Table 1: adult mouse visual cortex "
+_HARRIS_WEINBERG = ("Harris KM, Weinberg RJ (2012) Ultrastructure of synapses in the mammalian brain. Cold Spring Harb Perspect Biol 4:a005587 (PMC3331701), Table 1: adult mouse visual cortex "
            "spine volume, median of reported means 0.15 um^3 (range 0.01-0.81)")
 _REUVENI = ("Reuveni I, Friedman A, Amitai Y, Gutnick MJ (1993) J Neurosci 13:4609-4621, as implemented in "
             "Ca_HVA.mod of the NEURON repository")
@@ -270,7 +270,7 @@ def spine_calcium(receptor: Scheme | None = None, *, nmda_influx: str | None = "
         Parameter("R_gas", GAS_CONSTANT, "J/(mol*K)", reference=_SI, note="molar gas constant"),
         Parameter("T_abs", 308.15, "K",
                   note="temperature, 35 degC: a choice (near-physiological slice recordings); enters GHK and Nernst only"),
-        Parameter("vol_spine", 0.15, "fL", reference=_BOURNE, note="spine volume into which Ca2+ enters"),
+        Parameter("vol_spine", 0.15, "fL", reference=_HARRIS_WEINBERG, note="spine volume into which Ca2+ enters"),
         Parameter("Ca_rest", ca_rest * 1e3, "uM", reference=_SABATINI, note="resting free [Ca2+]i, 70 +- 29 nM"),
         Parameter("Ca_o", 2.0, "mM", note="extracellular [Ca2+]: a choice (a common slice-solution value)"),
     ]

@@ -19,9 +19,10 @@ The receptor has two identical glutamate sites. Written per site (``Rb``,
 ``Ru`` = single-site rate constants), the first binding can happen at either of
 two empty sites and the last unbinding from either of two occupied sites, which
 gives ``s1 = s2 = 2``. Published NEURON implementations of this scheme circulate
-in both forms: the ``nmda5.mod`` of ModelDB entry 7988 writes ``(2*rb, Ru)`` and
-``(rb, 2*Ru)``, other distributed copies of the same NMDA5 mechanism write
-``(rb, Ru)`` for both steps (the rate constants then being macroscopic). This
+in both forms: the authors' own NMDA5 mechanism writes ``(rb, Ru)`` for both
+steps (the rate constants then being macroscopic), while the adaptation in
+ModelDB entry 7988 (Chen, Ren, Raymond & Murphy 2001, Mol Pharmacol 59:212)
+writes ``(2*rb, Ru)`` and ``(rb, 2*Ru)``. This
 module offers both: ``statistical_factors=False`` (default, ``s1 = s2 = 1``, the
 form used by the performance benchmark) and ``statistical_factors=True``
 (``s1 = s2 = 2``). The mass-action convention of :mod:`kinetics` adds no hidden
@@ -29,9 +30,11 @@ factor: what is written is what is simulated. The two conventions give different
 EPSCs for the same numbers (see ``tests/data/destexhe1994_peaks.json``).
 
 Rate sets (``Rb`` = 5 /uM/s in all; ``Ru, Rd, Rr, Ro, Rc`` in /s) as compiled in
-nmdakin's ``shared/DOMAIN.md`` section 1 from Destexhe et al. (1994, 1996) and
-the primary studies they cite; the same numbers appear in the comment block of
-ModelDB 7988's ``nmda5.mod``.
+nmdakin's ``shared/DOMAIN.md`` section 1 from Destexhe et al. and the primary
+studies they cite; the same numbers appear in the comment block of the authors'
+``nmda5.mod`` (which credits them to Destexhe, Mainen & Sejnowski's 1996/1998
+chapter "Kinetic models of synaptic transmission", fitted to Hessler et al. 1993;
+the comment block lists the Hessler numbers also under Clements et al. 1992).
 
 Two-state scheme
 ----------------
@@ -56,7 +59,13 @@ from kinetics.errors import SchemeError, did_you_mean
 
 __all__ = ["RATE_SETS", "five_state", "two_state", "rate_set_names", "rates"]
 
-_DESTEXHE = "Destexhe A, Mainen ZF, Sejnowski TJ (1994) J Comput Neurosci 1:195-230"
+_DESTEXHE = ("Destexhe A, Mainen ZF, Sejnowski TJ (1998) Kinetic models of synaptic transmission. In: Koch C, Segev I "
+             "(eds) Methods in Neuronal Modeling, 2nd ed, MIT Press, pp 1-25 (the rates as the authors' NMDA5 "
+             "nmda5.mod credits them); scheme and formalism: Destexhe, Mainen & Sejnowski (1994) J Comput Neurosci "
+             "1:195-230")
+_DESTEXHE_TWO_STATE = ("Destexhe A, Mainen ZF, Sejnowski TJ (1995) Fast kinetic models for simulating AMPA, NMDA, "
+                       "GABA(A) and GABA(B) receptors. In: Bower J (ed) The Neurobiology of Computation, Kluwer "
+                       "(values as the authors' NMDA2 mechanism credits them)")
 
 # name -> (Ru, Rd, Rr, Ro, Rc) in 1/s, and the source of the numbers.
 RATE_SETS = {
@@ -168,13 +177,13 @@ def two_state() -> Scheme:
     return Scheme(
         "destexhe1994_two_state",
         species=[Species("C", 1.0, unit="1"), Species("O", 0.0, unit="1")],
-        parameters=[Parameter("alpha", 0.072, "1/(mM*ms)", reference=_DESTEXHE,
+        parameters=[Parameter("alpha", 0.072, "1/(mM*ms)", reference=_DESTEXHE_TWO_STATE,
                               note="opening (binding) rate, NMDA receptor (value as compiled in DOMAIN.md 1)"),
-                    Parameter("beta", 0.0066, "1/ms", reference=_DESTEXHE,
+                    Parameter("beta", 0.0066, "1/ms", reference=_DESTEXHE_TWO_STATE,
                               note="closing (unbinding) rate, NMDA receptor (value as compiled in DOMAIN.md 1)")],
         inputs=[Input("glu", 0.0, "mM", note="cleft glutamate")],
         reactions=[reaction("C <-> O", "alpha*glu", "beta", name="gate")],
         observables=[Observable("Popen", "O", unit="1", note="open probability")],
         description="two-state NMDA receptor",
-        reference=_DESTEXHE,
+        reference=_DESTEXHE_TWO_STATE,
     )

@@ -70,9 +70,10 @@ __all__ = ["scheme", "RATE_SETS", "PUBLISHED_RATES", "balanced_rates", "rate_set
 
 KAMPA = "Kampa BM, Clements J, Jonas P, Stuart GJ (2004) J Physiol 556:337-345"
 _MOD = KAMPA + "; number of the authors' NMDA_Mg.mod (ModelDB 50207), as listed in nmdakin DOMAIN.md 2"
-_MOD_COPY = (KAMPA + "; number of NMDA_Mg.mod as distributed in ModelDB 135839 (ICGenealogy copy), whose "
-             "listed rates agree with those of ModelDB 50207 in DOMAIN.md 2")
-#: Rates read from the ModelDB 135839 copy (not listed in DOMAIN.md).
+_MOD_COPY = (KAMPA + "; number of the Kampa NMDA_Mg.mod mechanism as redistributed in the ICGenealogy file "
+             "135839_NMDA_Mg.mod (ModelDB 135839 is another model, Yu et al. 2008, that reuses it), whose listed "
+             "rates agree with those of ModelDB 50207 in DOMAIN.md 2")
+#: Rates read from that redistributed copy of the mechanism (not listed in DOMAIN.md).
 _FROM_COPY = ("Rmc1b", "Rmc1u", "Rmc2b", "Rmc2u", "Rmd1b", "Rmd1u", "Rmd2b", "Rmd2u",
               "RbMg", "RuMg", "RoMg", "RcMg", "Rd1Mg", "Rr1Mg", "Rd2Mg", "Rr2Mg")
 

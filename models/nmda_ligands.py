@@ -65,7 +65,8 @@ DCKA_SYNAPTOSOMES = ("[3H]5,7-DCKA binding to rat brain synaptosomes, specific a
 OSHEA_1991 = ("O'Shea RD, Manallack DT, Conway EL, Mercer LD, Beart PM (1991) Evidence for heterogenous glycine "
               "domains but conserved multiple states of the excitatory amino acid recognition site of the NMDA "
               "receptor: regional binding studies with [3H]glycine and [3H]L-glutamate. Exp Brain Res (abstract)")
-DESTEXHE_1994 = "Destexhe A, Mainen ZF, Sejnowski TJ (1994) J Comput Neurosci 1:195-230 (Rb = 5 /uM/s, Ru = 12.9 /s)"
+DESTEXHE_1994 = ("Destexhe A, Mainen ZF, Sejnowski TJ (1998) Kinetic models of synaptic transmission, in Methods in "
+                 "Neuronal Modeling, 2nd ed, MIT Press (Rb = 5 /uM/s, Ru = 12.9 /s; as models/destexhe1994.py)")
 
 #: Marker put at the start of the note of every value that no source gives.
 UNSOURCED = "UNSOURCED CHOICE:"
@@ -124,8 +125,7 @@ MK801 = Ligand(
                   note="derived: koff / Kd_glu_gly, association to fully activated receptors (g = 1)"),
     ),
     note="binding and unbinding need the transmitter-activated channel (Huettner & Bean 1988); agonists speed "
-         "both association and dissociation (Reynolds & Miller 1988). Rat forebrain Kd values of 1.5-1.8 nM "
-         "(30 uM glutamate + 1 uM glycine, 210 min incubation) are reported elsewhere: preparations differ.",
+         "both association and dissociation (Reynolds & Miller 1988). Other preparations give other values.",
 )
 
 CGP39653 = Ligand(
@@ -137,8 +137,8 @@ CGP39653 = Ligand(
                        "(1.7e5 /M/s) sets only the time scale of simulated time courses, not equilibria"),
     ),
     note="glycine inhibits [3H]CGP-39653 binding in a complex manner (same source); the proportion of "
-         "high-affinity glycine sites doing so is about 45 % in mouse cortex controls (Nowak et al. 1993; "
-         "Skolnick 1996; nmdakin shared/DOMAIN.md section 7)",
+         "high-affinity glycine sites doing so is about 45 % in mouse cortex controls (nmdakin shared/DOMAIN.md "
+         "section 7; the number is not in the Nowak et al. 1993 or Skolnick 1996 abstracts)",
 )
 
 DCKA = Ligand(

@@ -25,11 +25,16 @@ input (mM) in :func:`scheme`; :func:`with_calcium` composes the rule with a
 scheme that has a calcium *species*.
 
 Constants: ``alpha1 = 0.35 uM``, ``alpha2 = 0.55 uM``, ``beta1 = beta2 = 80 /uM``
-(Omega); ``P1 = 1 s``, ``P2 = 0.1 s``, ``P3 = P2 x 1e-4 = 1e-5``, ``P4 = 3`` (eta),
-from the paper's Methods. ``P2`` and ``P3`` carry the implied units
-``s uM^3`` and ``uM^3`` so that ``Ca^3`` (uM^3) is dimensionally consistent;
-the numbers agree with an independent reimplementation of the rule
-(github.com/folmez/CaDP-MatLab, ``Omega_calcium.m``, ``eta_calcium.m``).
+(Omega). The learning-rate time constant is ``tau(Ca) = 1 s + 0.1 s / (1e-5 + Ca^3)``
+(Ca in uM; ~1e4 s ~ 3 h at rest, ~1 s at high calcium). The paper's printed
+formula for eta could not be checked here; the function is taken from an
+independent reimplementation (github.com/folmez/CaDP-MatLab, ``eta_calcium.m``),
+which writes ``tau = P1/(P2 + Ca^P3) + P4`` with ``P1 = 0.1 s``,
+``P2 = P1 x 1e-4``, ``P3 = 3``, ``P4 = 1 s`` and notes a typo in the paper.
+nmdakin names the same numbers differently (``P1 = 1 s`` the high-calcium
+limit, ``P2 = 0.1 s uM^3``, ``P3 = 1e-5 uM^3``, ``P4 = 3`` the exponent) — the
+function is identical. ``P2`` and ``P3`` carry ``uM^3`` so that ``Ca^3`` is
+dimensionally consistent.
 ``lambda = 1``: see its note.
 
 Examples
@@ -51,7 +56,8 @@ __all__ = ["REFERENCE", "CONSTANTS", "omega", "eta", "resting_weight", "scheme",
 
 REFERENCE = "Shouval HZ, Bear MF, Cooper LN (2002) PNAS 99:10831-10836"
 _METHODS = f"{REFERENCE}, Methods (calcium-control rule)"
-_CHECK = "numbers as in the reimplementation github.com/folmez/CaDP-MatLab"
+_CHECK = ("function as in the reimplementation github.com/folmez/CaDP-MatLab (eta_calcium.m), whose constant "
+          "names differ from these; the paper's printed formula was not checked")
 
 #: name -> (value, unit, note). Values in the paper's units.
 CONSTANTS = {
@@ -59,10 +65,10 @@ CONSTANTS = {
     "alpha2": (0.55, "uM", "Omega: onset of LTP"),
     "beta1": (80.0, "1/uM", "Omega: steepness of the LTD sigmoid"),
     "beta2": (80.0, "1/uM", "Omega: steepness of the LTP sigmoid"),
-    "P1": (1.0, "s", "eta: time constant at high calcium"),
-    "P2": (0.1, "s*uM^3", "eta: printed as 0.1 s; carries uM^3 so that P2/(P3 + Ca^3) is a time"),
-    "P3": (1e-5, "uM^3", "eta: P2 x 1e-4 (numerically); sets tau(0) = P1 + P2/P3 ~ 1e4 s"),
-    "P4": (3.0, "1", "eta: Hill-like exponent of calcium (P2, P3 units assume 3)"),
+    "P1": (1.0, "s", "eta: time constant at high calcium (the reimplementation's P4)"),
+    "P2": (0.1, "s*uM^3", "eta: the reimplementation's P1 = 0.1 s; carries uM^3 so that P2/(P3 + Ca^3) is a time"),
+    "P3": (1e-5, "uM^3", "eta: the reimplementation's P2 = P1 x 1e-4; sets tau(0) = P1 + P2/P3 ~ 1e4 s"),
+    "P4": (3.0, "1", "eta: exponent of calcium (the reimplementation's P3; P2, P3 units assume 3)"),
     "lambda_": (1.0, "1", "weight decay constant; 1 as in the reimplementation (the paper's text was not "
                           "available to confirm its value), so the resting weight is Omega(0) = 0.25"),
 }

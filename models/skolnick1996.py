@@ -81,7 +81,7 @@ __all__ = ["CONTROL_HIGH_AFFINITY_FRACTION", "TREATMENTS", "REFERENCE_DOSE_MG_PE
            "calibration_report", "unsourced_parameters"]
 
 UNSOURCED = "UNSOURCED CHOICE:"
-SKOLNICK_1996 = "Skolnick P (1996) Pharmacopsychiatry 29:23-26"
+SKOLNICK_1996 = "Skolnick P et al. (1996) Pharmacopsychiatry 29:23-26, doi:10.1055/s-2007-979537"
 NOWAK_1993 = "Nowak G, Trullas R, Layer RT, Skolnick P, Paul IA (1993) J Pharmacol Exp Ther 265:1380-1386 (abstract)"
 NOWAK_1996 = ("Nowak G, Li Y, Paul IA (1996) Eur J Pharmacol 295:75-85 (abstract: chronic citalopram, 6.2-fold "
               "fall of the proportion of high-affinity glycine-displaceable [3H]CGP-39653 sites, 1.5-fold fall of "
