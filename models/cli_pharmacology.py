@@ -1,8 +1,10 @@
 """``nmdakin pharmacology``: the tLTD/tLTP table of the L5 synapse model under every condition.
 
 ``nmdakin pharmacology --json OUT [--plot PNG] [--conditions NAME ...]``
-    Writes ``{"conditions": [{"name", "tLTD", "tLTP"}], ...}`` (see
-    :func:`models.pharmacology.pharmacology`) and, with ``--plot``, a bar chart.
+    Writes ``{"conditions": [{"name", "tLTD", "tLTP", "represented"}], ...}``
+    (see :func:`models.pharmacology.pharmacology`) and, with ``--plot``, a bar
+    chart. Conditions whose manipulation has no target in the model
+    (``"represented": false``) are marked "not represented in the model".
 
 Importing this module registers the ``synapse`` model (:mod:`models.synapse`),
 so ``nmdakin stdp --model synapse`` and ``nmdakin frequency --model synapse``
@@ -25,7 +27,9 @@ def cmd_pharmacology(args) -> int:
     print(f"{'condition':26s} {'tLTD':>7s} {'tLTP':>7s}   expected (tLTD / tLTP)")
     for row in result["conditions"]:
         exp = result["expected"][row["name"]]
-        print(f"{row['name']:26s} {row['tLTD']:7.3f} {row['tLTP']:7.3f}   {exp['tLTD']} / {exp['tLTP'] or '-'}")
+        note = "" if row["represented"] else "   (not represented in the model: its numbers are the control run)"
+        print(f"{row['name']:26s} {row['tLTD']:7.3f} {row['tLTP']:7.3f}   {exp['tLTD']} / {exp['tLTP'] or '-'}"
+              + note)
     print(f"tLTD: {result['tLTD_protocol']}\ntLTP: {result['tLTP_protocol']}")
     if plot_path is not None:
         plot_pharmacology(result, plot_path)

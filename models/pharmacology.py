@@ -8,6 +8,14 @@ et al. (2001) — 5 pairs at the pairing frequency, repeated 15 times every 10 s
 * **tLTP**: pre-before-post, ``dt = +10 ms`` at 50 Hz;
 
 and the change of synaptic strength (after/before, 1 = no change) is reported.
+
+A condition is *represented* in the model when its manipulation changes
+something in the synapse scheme (:func:`represented`; ``control``, the
+unmanipulated model, is represented by definition). A manipulation with no
+target in the scheme — the postsynaptic JNK2-STX1a peptide: no scheme has a
+postsynaptic JNK2-STX1a target — leaves the scheme as it is, so its row is the
+control run and says nothing about the experiment; such rows carry
+``"represented": false`` and the table and figure say so.
 :data:`EXPECTED` is the experimental table (nmdakin DOMAIN.md section 6, from
 Thomazeau et al. 2025 and the eLife Insight): ``"present"``/``"intact"`` (a
 clear change), ``"abolished"`` (no change) or ``None`` (not tested).
@@ -18,6 +26,8 @@ Examples
 >>> r = pharmacology.pharmacology(["control", "AP5"])       # doctest: +SKIP
 >>> [c["name"] for c in r["conditions"]]                    # doctest: +SKIP
 ['control', 'AP5']
+>>> pharmacology.represented("JNK2_STX1a_peptide_post")      # no postsynaptic JNK2-STX1a in the model
+False
 """
 from __future__ import annotations
 
@@ -28,7 +38,7 @@ from kinetics.errors import ArgumentError
 
 from . import manipulations as mp
 
-__all__ = ["pharmacology", "plot_pharmacology", "EXPECTED", "TLTD_PROTOCOL", "TLTP_PROTOCOL"]
+__all__ = ["pharmacology", "plot_pharmacology", "represented", "EXPECTED", "TLTD_PROTOCOL", "TLTP_PROTOCOL"]
 
 #: (dt_ms, freq_hz) of the tLTD and tLTP protocols.
 TLTD_PROTOCOL = (-25.0, 20.0)
@@ -51,6 +61,30 @@ _SOURCE = ("Thomazeau A, Rannio S, Brock JA, Wong HH, Sjostrom PJ (2025) eLife 1
            "DOMAIN.md section 6")
 
 
+def represented(condition, scheme=None) -> bool:
+    """Whether a condition changes anything in ``scheme`` (default: the composed synapse of :mod:`models.synapse`).
+
+    ``condition`` is a name of :data:`models.manipulations.CONDITIONS` or a
+    :class:`models.manipulations.Manipulation`. A manipulation with no targets
+    at all (``control``) is the model itself, hence represented; any other is
+    represented when it touches at least one parameter or input of the scheme
+    (:meth:`models.manipulations.Manipulation.touched`).
+
+    Examples
+    --------
+    >>> represented("AP5"), represented("JNK2_STX1a_peptide_post")
+    (True, False)
+    """
+    m = condition if isinstance(condition, mp.Manipulation) else mp.get(condition)
+    if not m.parameters and not m.inputs:
+        return True
+    if scheme is None:
+        from . import synapse
+
+        scheme = synapse.scheme()
+    return bool(m.touched(scheme))
+
+
 def _progress(items, total, progress):
     from tqdm.auto import tqdm
 
@@ -71,8 +105,10 @@ def pharmacology(conditions=None, *, progress=None) -> dict:
     Returns
     -------
     dict
-        ``{"conditions": [{"name", "tLTD", "tLTP"}, ...], "model", "tLTD_protocol", "tLTP_protocol",
-        "expected", "source"}``; ``tLTD``/``tLTP`` are the changes after/before.
+        ``{"conditions": [{"name", "tLTD", "tLTP", "represented"}, ...], "model", "tLTD_protocol",
+        "tLTP_protocol", "expected", "source"}``; ``tLTD``/``tLTP`` are the changes after/before;
+        ``represented`` is False for a condition whose manipulation has no target in the synapse scheme
+        (:func:`represented`): its numbers are those of the unmanipulated model, not a reproduction.
     """
     from . import synapse
     from .experiments import sjostrom_protocol
@@ -84,11 +120,13 @@ def pharmacology(conditions=None, *, progress=None) -> dict:
         mp.get(n)
     ltd_spikes = sjostrom_protocol(*TLTD_PROTOCOL)
     ltp_spikes = sjostrom_protocol(*TLTP_PROTOCOL)
+    base = synapse.scheme()
     rows = []
     for name in _progress(names, len(names), progress):
         rows.append({"name": name,
                      "tLTD": float(synapse.run(*ltd_spikes, name, n_points=3).change),
-                     "tLTP": float(synapse.run(*ltp_spikes, name, n_points=3).change)})
+                     "tLTP": float(synapse.run(*ltp_spikes, name, n_points=3).change),
+                     "represented": represented(name, base)})
     proto = "Sjostrom et al. 2001: 5 pairs at {f:g} Hz, dt = {dt:+g} ms, repeated 15 times every 10 s"
     return {
         "conditions": rows,
@@ -105,7 +143,9 @@ def plot_pharmacology(result: dict, path=None):
 
     Bars: the model's tLTD (blue) and tLTP (red) change per condition; the
     experimental outcome is written under each bar ("abolished" bars should sit
-    on the dashed line at 1).
+    on the dashed line at 1). Conditions the model does not represent
+    (``"represented": false``) are drawn hatched and pale and marked "not
+    represented in the model".
     """
     import numpy as np
     from matplotlib.figure import Figure
@@ -116,8 +156,14 @@ def plot_pharmacology(result: dict, path=None):
     fig = Figure(figsize=(max(6.0, 0.9 * len(rows) + 2.0), 4.5), constrained_layout=True)
     ax = fig.add_subplot(1, 1, 1)
     w = 0.38
-    ax.bar(x - w / 2, [r["tLTD"] for r in rows], w, color="tab:blue", label="tLTD (-25 ms, 20 Hz)")
-    ax.bar(x + w / 2, [r["tLTP"] for r in rows], w, color="tab:red", label="tLTP (+10 ms, 50 Hz)")
+    shown = [r.get("represented", True) for r in rows]
+    for dx, key, color, label in ((-w / 2, "tLTD", "tab:blue", "tLTD (-25 ms, 20 Hz)"),
+                                  (w / 2, "tLTP", "tab:red", "tLTP (+10 ms, 50 Hz)")):
+        bars = ax.bar(x + dx, [r[key] for r in rows], w, color=color, label=label)
+        for bar, ok in zip(bars, shown):
+            if not ok:
+                bar.set_alpha(0.35)
+                bar.set_hatch("//")
     ax.axhline(1.0, color="0.4", lw=0.8, ls="--")
     expected = result.get("expected", {})
     for i, n in enumerate(names):
@@ -132,6 +178,10 @@ def plot_pharmacology(result: dict, path=None):
     ax.set_title("L5 synapse model: tLTD and tLTP under each condition\n(bar labels: experimental outcome, "
                  "Thomazeau et al. 2025)", fontsize="medium")
     top = max([1.2] + [r[k] for r in rows for k in ("tLTD", "tLTP")])
+    for i, ok in enumerate(shown):
+        if not ok:
+            ax.text(i, max(rows[i]["tLTD"], rows[i]["tLTP"]) + 0.03 * top, "not represented\nin the model",
+                    ha="center", va="bottom", fontsize=7, color="0.25")
     ax.set_ylim(0.0, 1.25 * top)
     ax.legend(fontsize="small", loc="upper center", ncol=2)
     if path is not None:

@@ -87,15 +87,39 @@ def test_unwritable_paths_are_clear_errors(tmp_path):
         export(NMDA, "json", tmp_path / "afile" / "x.json")
     with pytest.raises(kx.ArgumentError, match="it is a folder"):
         export(NMDA, "json", tmp_path)
-    if os.geteuid() != 0:  # root ignores permissions
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        try:
-            with pytest.raises(kx.ArgumentError, match="cannot write"):
-                export(NMDA, "json", ro / "x.json")
-        finally:
-            ro.chmod(0o700)
+
+
+def test_a_folder_refusing_writes_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    """A read-only folder, made certain by refusing the temporary file (chmod means nothing to root)."""
+    import kinetics._io
+
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(kwargs.get("dir"))
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(kinetics._io.tempfile, "mkstemp", refuse)
+    with pytest.raises(kx.ArgumentError, match=r"^cannot write `.*x\.json`: Permission denied$"):
+        export(NMDA, "json", tmp_path / "x.json")
+    assert calls == [tmp_path]   # the refusal came from writing into that folder
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rename_is_a_clear_error_and_removes_the_temporary_file(tmp_path, monkeypatch):
+    import kinetics._io
+
+    (tmp_path / "x.json").write_text("previous content")
+
+    def refuse(src, dst):
+        assert os.path.exists(src)   # the complete temporary file was there to be renamed
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(kinetics._io.os, "replace", refuse)
+    with pytest.raises(kx.ArgumentError, match=r"^cannot write `.*x\.json`: Permission denied$"):
+        export(NMDA, "json", tmp_path / "x.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    assert (tmp_path / "x.json").read_text() == "previous content"
 
 
 # --------------------------------------------------------------------------- JSON
@@ -117,7 +141,7 @@ def test_json_is_lossless_for_awkward_values():
     assert kx.derive(back).rhs == kx.derive(s).rhs
 
 
-def test_json_reading_errors(tmp_path):
+def test_json_reading_errors(tmp_path, monkeypatch):
     with pytest.raises(kx.ParseError, match="malformed JSON"):
         read_json('{"format": ')
     with pytest.raises(kx.ParseError, match="`format` is 'other'"):
@@ -131,7 +155,7 @@ def test_json_reading_errors(tmp_path):
     # an expression that would run code is refused by the safe parser, and nothing runs
     evil = export(NMDA, "json").replace('"forward": "Rb*glu"', '"forward": "__import__(\'os\').system(\'touch pwned\')"',
                                         1)
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(kx.ParseError, match=r"reactions\[0\]\.forward"):
         read_json(evil)
     assert not (tmp_path / "pwned").exists()
@@ -251,15 +275,3 @@ def test_nmodl_renames_states_whose_initial_value_name_is_taken():
     with pytest.warns(kexport.ExportWarning, match="`X1` -> `X1_`"):
         mod = export(s, "nmodl")
     assert "~ X1_ <-> X10 (k, 0)" in mod
-
-
-@pytest.mark.parametrize("module", ["kinetics.exporters", "kinetics.exporters.latex", "kinetics.exporters.sbml",
-                                    "kinetics.exporters.nmodl", "kinetics.exporters.c", "kinetics.exporters.python",
-                                    "kinetics.exporters.json", "kinetics.jsonformat", "kinetics.sbml_import"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,14 @@ def _library() -> dict:
     from models import calcium, destexhe1994, mg_block
     from models.cli_export import library_builders
 
-    out = {}
+    out, dropped = {}, set()
     for name, builder in library_builders().items():
         try:
             out[name] = builder()
         except kx.KineticsError:
-            continue  # builders that need arguments are covered below
+            dropped.add(name)  # builders that need arguments are covered below
+    # only the builder that needs a receptor scheme may drop out: any other would shrink peer coverage silently
+    assert dropped == {"calcium.spine_calcium"}, f"library builders that failed: {sorted(dropped)}"
     for rate_set in destexhe1994.rate_set_names():
         for factors in (False, True):
             out[f"destexhe1994.five_state:{rate_set}:{'stat' if factors else 'plain'}"] = \
@@ -387,3 +390,456 @@ def test_nmodl_reads_v_and_writes_the_nmda_current(neuron_mechanisms):
     expected = ref["I_NMDA"] * 1e-3  # pA -> nA
     assert np.max(np.abs(i_nA - expected)) < 1e-3 * np.max(np.abs(expected))
     assert np.min(expected) < 0  # inward current at -40 mV
+
+
+# --------------------------------------------------------------------------- LaTeX (no TeX engine needed)
+# No TeX engine can be a dependency, so the exported LaTeX is checked here for what makes a TeX engine stop:
+# unbalanced braces, environments or math shifts, macros without the package that defines them (or unknown
+# ones), math-only syntax in text and text-only macros in math, alignment tabs outside alignments, text in the
+# preamble. The content is then read back from the LaTeX (one table row per parameter with value, unit, the
+# value the equations use and the source text; one line per reaction; one ODE per species), and every math
+# fragment is laid out by matplotlib's mathtext (a real parser of TeX math).
+_TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\\$|%[^\n]*|[{}$&^_#~]|\n|[^\\{}$&^_#~%\n]+", re.S)
+_GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
+          "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega")
+# macro -> (package defining it or None for the LaTeX kernel, where it is valid)
+_MACROS = {
+    **{g: (None, "math") for g in _GREEK.split()},
+    **{m: (None, "math") for m in ("frac", "mathrm", "left", "right", "cdot", "times", "geq", "leq", "neq", "to",
+                                   "rightarrow", "longrightarrow", "log", "exp", "sin", "cos", "tanh", "sqrt",
+                                   "min", "max", "infty", "pm")},
+    **{m: (None, "text") for m in ("section", "subsection", "paragraph", "par", "item", "textbackslash",
+                                   "textasciitilde", "textasciicircum")},
+    **{m: (None, "any") for m in ("dots", "ldots", "quad", "qquad", "textwidth")},
+    "documentclass": (None, "preamble"), "usepackage": (None, "preamble"),
+    "allowdisplaybreaks": ("amsmath", "preamble"),
+    "xrightleftharpoons": ("mathtools", "math"), "xrightarrow": ("amsmath", "math"),
+    "text": ("amsmath", "math"), "operatorname": ("amsmath", "math"), "varnothing": ("amssymb", "math"),
+    "toprule": ("booktabs", "table"), "midrule": ("booktabs", "table"), "bottomrule": ("booktabs", "table"),
+}
+_ENVIRONMENTS = {"document": None, "itemize": None, "align*": "amsmath", "cases": "amsmath",
+                 "longtable": "longtable"}
+_ALIGNMENTS = {"align*", "cases", "longtable"}
+_PACKAGE_LOADS = {"mathtools": {"amsmath"}, "amssymb": {"amsfonts"}}
+_TEXT_SYMBOLS = {"\\&": "&", "\\%": "%", "\\$": "$", "\\#": "#", "\\_": "_", "\\{": "{", "\\}": "}"}
+_TEXT_WORDS = {"\\textbackslash": "\\", "\\textasciitilde": "~", "\\textasciicircum": "^"}
+_MATH_SPACES = {"\\;", "\\:", "\\!"}
+
+
+def _tex_tokens(tex: str) -> list:
+    tokens = _TEX_TOKEN.findall(tex)
+    assert "".join(tokens) == tex
+    return [t for t in tokens if not t.startswith("%")]
+
+
+def _tex_problems(tex: str, *, standalone: bool) -> tuple:
+    """(problems a TeX engine would stop on, inline math fragments) of a LaTeX document or fragment."""
+    toks = _tex_tokens(tex)
+    problems, fragments, packages, needed = [], [], set(), {}
+    envs = []        # (name, brace depth, math mode outside it)
+    braces = []      # math mode outside each open brace
+    math, pending_text, inline = False, False, None   # inline: (token index, brace depth) of an open `$`
+    preamble, begun, ended = standalone, 0, None
+    first = next((k for k, t in enumerate(toks) if t.strip()), None)
+
+    def group(j):    # `{name}` at token j -> (name, index after)
+        if j + 2 < len(toks) and toks[j] == "{" and toks[j + 2] == "}":
+            return toks[j + 1], j + 3
+        problems.append(f"expected {{name}} after {toks[j - 1]}")
+        return "", j
+
+    def options(j):  # skip an optional `[...]` argument
+        return j + 1 if j < len(toks) and toks[j].startswith("[") and toks[j].endswith("]") else j
+
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if ended is not None and t.strip():
+            problems.append(f"text after \\end{{document}}: {t!r}")
+        if preamble and t.strip() and not t.startswith("\\"):
+            problems.append(f"text in the preamble: {t!r}")
+        if t == "{":
+            braces.append(math)
+            math = False if pending_text else math
+            pending_text = False
+        elif pending_text and t.strip():
+            problems.append("\\text without its {argument}")
+            pending_text = False
+        if t == "}":
+            if braces:
+                math = braces.pop()
+            else:
+                problems.append("`}` without its `{`")
+        elif t == "$":
+            if inline is not None:
+                if inline[1] != len(braces):
+                    problems.append("inline math closed at another brace depth")
+                fragments.append("".join(toks[inline[0] + 1:i]))
+                inline, math = None, False
+            elif math:
+                problems.append("`$` in math mode")
+            else:
+                inline, math = (i, len(braces)), True
+        elif t == "\n" and inline is not None and "".join(toks[i + 1:i + 3]).strip(" ").startswith("\n"):
+            problems.append("blank line inside inline math")
+        elif t in ("_", "^") and not math:
+            problems.append(f"`{t}` outside math (Missing $ inserted)")
+        elif t == "#":
+            problems.append("unescaped `#`")
+        elif t in ("&", "\\\\"):
+            if not envs or envs[-1][0] not in _ALIGNMENTS:
+                problems.append(f"`{t}` outside an alignment")
+            elif envs[-1][1] != len(braces):
+                problems.append(f"`{t}` inside braces in {envs[-1][0]}")
+        elif t.startswith("\\") and t[1:2].isalpha():
+            name = t[1:]
+            if name in ("begin", "end"):
+                env, j = group(i + 1)
+                if env not in _ENVIRONMENTS:
+                    problems.append(f"unknown environment {env}")
+                elif _ENVIRONMENTS[env]:
+                    needed.setdefault(_ENVIRONMENTS[env], f"{env} environment")
+                if name == "begin":
+                    if env == "document":
+                        begun += 1
+                        preamble = False
+                        if not standalone:
+                            problems.append("\\begin{document} in a fragment")
+                    elif preamble:
+                        problems.append(f"\\begin{{{env}}} in the preamble")
+                    if env == "cases" and not math or env in ("align*", "itemize", "longtable") and math:
+                        problems.append(f"\\begin{{{env}}} in {'text' if not math else 'math'} mode")
+                    envs.append((env, len(braces), math))
+                    math = math or env == "align*"
+                else:
+                    if not envs or envs[-1][0] != env:
+                        problems.append(f"\\end{{{env}}} closes {envs[-1][0] if envs else 'nothing'}")
+                    else:
+                        if envs[-1][1] != len(braces):
+                            problems.append(f"\\end{{{env}}} at another brace depth than its \\begin")
+                        math = envs.pop()[2]
+                    if env == "document":
+                        ended = j
+                i = j
+                continue
+            if name not in _MACROS:
+                problems.append(f"unknown macro {t} (say which package defines it)")
+            else:
+                package, where = _MACROS[name]
+                if package:
+                    needed.setdefault(package, t)
+                if where == "math" and not math or where == "text" and math:
+                    problems.append(f"{t} in {'math' if math else 'text'} mode")
+                if where == "preamble" and not preamble:
+                    problems.append(f"{t} outside the preamble")
+                if where == "table" and (not envs or envs[-1][0] != "longtable"):
+                    problems.append(f"{t} outside a table")
+            if name == "documentclass":
+                if i != first:
+                    problems.append("\\documentclass is not the first command")
+                cls, i = group(options(i + 1))
+                continue
+            if name == "usepackage":
+                pkgs, i = group(options(i + 1))
+                packages.update(p.strip() for p in pkgs.split(","))
+                continue
+            pending_text = name == "text"
+        elif t.startswith("\\") and t not in _TEXT_SYMBOLS and t not in _MATH_SPACES | {"\\,", "\\ "}:
+            problems.append(f"unexpected control symbol {t!r}")
+        elif t in _MATH_SPACES and not math:
+            problems.append(f"{t} outside math")
+        i += 1
+    if braces:
+        problems.append(f"{len(braces)} `{{` never closed")
+    if envs:
+        problems.append(f"environments never closed: {[e[0] for e in envs]}")
+    if inline is not None:
+        problems.append("inline math never closed")
+    if standalone:
+        if begun != 1 or ended is None:
+            problems.append(f"\\begin{{document}} x{begun}, \\end{{document}} {'present' if ended else 'missing'}")
+        loaded = packages.union(*[_PACKAGE_LOADS.get(p, set()) for p in packages])
+        problems += [f"{macro} needs \\usepackage{{{p}}}" for p, macro in needed.items() if p not in loaded]
+    return problems, fragments
+
+
+def _tex_group(s: str, i: int) -> tuple:
+    """(content, index after) of the `{...}` or `[...]` group at s[i]; `\\x` is skipped, braces nest."""
+    close, depth, j = {"{": "}", "[": "]"}[s[i]], 0, i + 1
+    while j < len(s):
+        c = s[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif c == close and depth == 0:
+            return s[i + 1:j], j + 1
+        j += 1
+    raise AssertionError(f"unclosed group: {s[i:i + 80]!r}")
+
+
+def _tex_split(text: str, sep: str) -> list:
+    """Split at `sep` tokens (`&` or `\\\\`) outside braces and nested environments."""
+    out, cur, depth = [], [], 0
+    for t in _tex_tokens(text):
+        depth += {"{": 1, "}": -1, "\\begin": 1, "\\end": -1}.get(t, 0)
+        if t == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(t)
+    return out + ["".join(cur)]
+
+
+def _for_mathtext(tex: str) -> str:
+    """Display math as matplotlib's mathtext reads it: arrows with labels stacked, cases on one line."""
+    out, i = [], 0
+    while i < len(tex):
+        if tex.startswith(r"\xrightleftharpoons", i):
+            below, j = _tex_group(tex, i + len(r"\xrightleftharpoons"))
+            above, j = _tex_group(tex, j)
+            out.append(rf"\overset{{{_for_mathtext(above)}}}{{\underset{{{_for_mathtext(below)}}}"
+                       r"{\rightleftharpoons}}")
+            i = j
+        elif tex.startswith(r"\xrightarrow", i):
+            above, i = _tex_group(tex, i + len(r"\xrightarrow"))
+            out.append(rf"\overset{{{_for_mathtext(above)}}}{{\rightarrow}}")
+        elif tex.startswith(r"\begin{cases}", i):
+            out.append(r"\left\{ ")
+            i += len(r"\begin{cases}")
+        elif tex.startswith(r"\end{cases}", i):
+            out.append(r"\right. ")
+            i += len(r"\end{cases}")
+        elif tex.startswith("\\\\", i):
+            out.append(r";\ ")
+            i += 2
+        elif tex[i] == "\\":
+            out.append(tex[i:i + 2])
+            i += 2
+        else:
+            out.append(r"\ " if tex[i] == "&" else tex[i])
+            i += 1
+    return "".join(out)
+
+
+def _mathtext_failures(fragments) -> list:
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    failures = []
+    for f in fragments:
+        try:
+            parser.parse(f"${f}$")
+        except ValueError as exc:
+            failures.append((f[:200], str(exc).splitlines()[:3]))
+    return failures
+
+
+def _spelled(tex: str) -> str:
+    """The letters of a typeset name: `\\tau_{\\mathrm{eCB},\\mathrm{clear}}` -> `taueCBclear`."""
+    return re.sub(r"\\mathrm|\\,|[{}_,\\ ]", "", tex)
+
+
+def _plain_text(tex: str) -> str:
+    """Text with LaTeX's escapes read back; anything else LaTeX would treat specially is an error."""
+    toks, out, i = _tex_tokens(tex), [], 0
+    while i < len(toks):
+        t = toks[i]
+        if t in _TEXT_SYMBOLS:
+            out.append(_TEXT_SYMBOLS[t])
+        elif t in _TEXT_WORDS and toks[i + 1:i + 3] == ["{", "}"]:
+            out.append(_TEXT_WORDS[t])
+            i += 2
+        elif t.startswith("\\") or t in "{}$&^_#~":
+            raise AssertionError(f"unescaped {t!r} in text {tex[:200]!r}")
+        else:
+            out.append(t)
+        i += 1
+    return "".join(out)
+
+
+_TEX_QUANTITY = re.compile(r"\$(?P<m>-?\d+(?:\.\d+)?)(?:\\times 10\^\{(?P<e>-?\d+)\})?"
+                           r"(?:\\;\\mathrm\{(?P<unit>.*)\})?\$")
+
+
+def _quantity(cell: str) -> tuple:
+    """(value, unit text for kinetics.units) of a table cell `$1.5\\times 10^{-3}\\;\\mathrm{\\mu M^{-1}\\,s}$`."""
+    m = _TEX_QUANTITY.fullmatch(cell.strip())
+    assert m, f"not a quantity: {cell!r}"
+    value = float(m["m"]) * 10.0 ** int(m["e"] or 0)
+    if m["unit"] is None:
+        return value, "1"
+    parts = []
+    for part in m["unit"].split(r"\,"):
+        part = part.replace(r"\mu ", "u").replace(r"\Omega", "Ohm").replace(r"\%", "%")
+        pm = re.fullmatch(r"([A-Za-z%]+)(?:\^\{(-?\d+)\})?", part)
+        assert pm, f"unit part {part!r} of {cell!r}"
+        parts.append(pm[1] + (f"^{pm[2]}" if pm[2] else ""))
+    return value, "*".join(parts)
+
+
+def _align(tex: str, paragraph: str) -> list:
+    m = re.search(r"\\paragraph\{" + re.escape(paragraph) + r"\}\s*\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}",
+                  tex, re.S)
+    assert m, f"no align* after \\paragraph{{{paragraph}}}"
+    return [line.strip() for line in _tex_split(m[1], "\\\\")]
+
+
+def _check_latex_content(scheme, tex: str) -> list:
+    """Assert the LaTeX holds the scheme (read back from the text); return its display-math lines."""
+    from kinetics.units import convert, dimension
+
+    lines = []
+    # one line per reaction, the arrow its kind, each side the reactants/products with their coefficients
+    if scheme.reactions:
+        reaction_lines = _align(tex, "Reaction scheme")
+        assert len(reaction_lines) == len(scheme.reactions)
+        for r, line in zip(scheme.reactions, reaction_lines):
+            cells = _tex_split(line, "&")
+            arrow = (r"\longrightarrow" if r.rate is not None
+                     else r"\xrightleftharpoons" if r.reverse is not None else r"\xrightarrow")
+            assert len(cells) == (3 if r.rate is not None else 2) and cells[1].startswith(arrow), line
+            rest = cells[1][len(arrow):]
+            if r.rate is None:
+                labels = []
+                while rest[:1] in ("[", "{"):
+                    label, k = _tex_group(rest, 0)
+                    labels.append(label)
+                    rest = rest[k:]
+                assert len(labels) == (2 if r.reverse is not None else 1) and all(x.strip() for x in labels), line
+            else:
+                assert cells[2].strip().startswith("v =") and len(cells[2]) > 5, line
+
+            def side(pairs):
+                return sorted(("" if c == 1 else str(c)) + x.replace("_", "") for x, c in pairs) or ["varnothing"]
+
+            assert sorted(_spelled(x) for x in cells[0].split(" + ")) == side(r.reactants), line
+            assert sorted(_spelled(x) for x in rest.split(" + ")) == side(r.products), line
+        lines += reaction_lines
+    # one ODE per species, in order
+    odes = _align(tex, "Differential equations")
+    assert len(odes) == len(scheme.species)
+    for sp, line in zip(scheme.species, odes):
+        lhs, rhs = _tex_split(line, "&")
+        m = re.fullmatch(r"\\frac\{\\mathrm\{d\}(.*)\}\{\\mathrm\{d\}t\}", lhs.strip())
+        assert m and _spelled(m[1]) == sp.name.replace("_", "") and rhs.startswith("= "), line
+    lines += odes
+    if scheme.observables:
+        obs = _align(tex, "Observables")
+        assert sorted(_spelled(_tex_split(x, "&")[0]) for x in obs) == \
+               sorted(n.replace("_", "") for n in scheme.observable_names)
+        lines += obs
+    assert tex.count(r"\item ") == len(scheme.inputs)
+    # initial values, exactly
+    m = re.search(r"\\paragraph\{Initial values\} \$(.*)\$\n", tex)
+    values = m[1].split(r",\; ")
+    assert len(values) == len(scheme.species)
+    for sp, text in zip(scheme.species, values):
+        vm = re.fullmatch(r"(.*)\(0\) = (\S+)", text)
+        assert vm and _spelled(vm[1]) == sp.name.replace("_", "") and float(vm[2]) == sp.initial, text
+    # the parameter table: one row of four columns per parameter
+    if scheme.parameters:
+        m = re.search(r"\\begin\{longtable\}(\{.*?\})\n\\toprule\n(.*?)\\midrule\n(.*?)\\bottomrule\n"
+                      r"\\end\{longtable\}", tex, re.S)
+        assert m, "no parameter table"
+        spec = re.sub(r"\{[^{}]*\}", "", _tex_group(m[1], 0)[0])
+        assert len(spec) == 4 and set(spec) <= set("lcrp")
+        assert len(_tex_split(_tex_split(m[2], "\\\\")[0], "&")) == 4
+        rows = [r for r in _tex_split(m[3], "\\\\") if r.strip()]
+        assert len(rows) == len(scheme.parameters)
+        factors = scheme.parameter_factors()
+        for p, row in zip(scheme.parameters, rows):
+            cells = _tex_split(row, "&")
+            assert len(cells) == 4, row
+            sym = re.fullmatch(r"\$(.*)\$", cells[0].strip())
+            assert sym and _spelled(sym[1]) == p.name.replace("_", ""), row
+            declared, unit = _quantity(cells[1])
+            assert declared == pytest.approx(p.value, rel=5e-6, abs=0), row
+            assert dimension(unit) == dimension(p.unit) and convert(1.0, p.unit, unit) == pytest.approx(1.0), row
+            used, used_unit = _quantity(cells[2])
+            assert used == pytest.approx(p.value * factors[p.name], rel=5e-6, abs=0), row
+            assert used == pytest.approx(convert(declared, unit, used_unit), rel=1e-5, abs=0), row
+            source = "; ".join(x for x in (p.reference, p.note) if x) or "---"
+            assert _plain_text(cells[3].strip()) == source.strip(), row
+    return lines
+
+
+def _special_characters() -> kx.Scheme:
+    """Every kind of line the LaTeX export writes, with TeX's special characters in every text field."""
+    specials = "Smith_1 & Jones (2001) Table #2: 50% of $5 {fast} ~ x^2 \\ end"
+    return kx.Scheme(
+        "specials_ 100% & #1 {x} ~ ^ \\ $",
+        species=[kx.Species("A", 1.0, "mM"), kx.Species("B_2", 0.0, "mM"), kx.Species("tau_m", 1e-05, "mM")],
+        parameters=[kx.Parameter("k_on", 5.0, "1/(uM*s)", reference=specials, note="test value; k_on_fast"),
+                    kx.Parameter("alpha", 0.1, "1/ms", note="test value"),
+                    kx.Parameter("V_h", -40.0, "mV", bounds=(-100.0, 0.0), note="test value 100%"),
+                    kx.Parameter("g", 50.0, "pS", reference="a {reference} with _ and #")],
+        inputs=[kx.Input("glu", 0.0, "mM", note="pulses_ 100% #1 & {x}"), kx.Input("V", -65.0, "mV")],
+        reactions=[kx.reaction("2 A <-> B_2", "k_on", "alpha"),
+                   kx.reaction("B_2 -> tau_m", "alpha*heaviside(V - V_h)"),
+                   kx.reaction("-> A", rate="alpha*glu")],
+        observables=[kx.Observable("I_x", "g*B_2*(V - V_h)"), kx.Observable("p", "piecewise(A, V > V_h, B_2)")],
+        description="50% of 100$ & #1 {x}_y ~ ^ \\ end", reference="ref_a & b")
+
+
+LATEX_CASES = {**LIBRARY, "special characters": _special_characters()}
+
+
+@pytest.mark.parametrize("name", sorted(LATEX_CASES))
+def test_latex_is_well_formed_complete_and_its_math_renders(name):
+    scheme = LATEX_CASES[name]
+    tex = export(scheme, "latex")
+    problems, inline = _tex_problems(tex, standalone=True)
+    assert problems == [], name
+    display = _check_latex_content(scheme, tex)
+    failures = _mathtext_failures(inline + [_for_mathtext(x) for x in display])
+    assert failures == [], name
+    fragment = export(scheme, "latex", standalone=False)
+    assert _tex_problems(fragment, standalone=False) == ([], inline)   # same math; no preamble, no document
+    assert fragment.split(r"\subsection*", 1)[1] == tex.split(r"\section*", 1)[1].replace("\\end{document}\n", "")
+
+
+def _mutations(tex: str) -> dict:
+    """Faults a TeX engine would stop on, each made in a correct export."""
+    first_row = re.search(r"\\midrule\n(.*?\\\\\n)", tex).group(1)
+    return {
+        "needs \\usepackage{mathtools}": tex.replace("\\usepackage{mathtools}\n", ""),
+        "needs \\usepackage{longtable}": tex.replace("\\usepackage{longtable}\n", ""),
+        "needs \\usepackage{booktabs}": tex.replace("\\usepackage{booktabs}\n", ""),
+        "\\end{document} closes longtable": tex.replace("\\end{longtable}\n", ""),
+        "environments never closed": tex.replace("\\end{document}\n", ""),
+        "closes align*": tex.replace("\\end{align*}", "\\end{align}", 1),
+        "never closed": tex.replace("{\\mathrm{d}t}", "{\\mathrm{d}t", 1),
+        "`}` without its `{`": tex.replace("\\frac{\\mathrm{d}", "\\frac\\mathrm{d}", 1),
+        "outside math": tex.replace("\\_", "_", 1),
+        "unescaped `#`": tex.replace("\\#", "#", 1),
+        "inline math never closed": tex.replace("$", "", 1),
+        "unknown macro \\xrightleftharpoon": tex.replace("\\xrightleftharpoons", "\\xrightleftharpoon", 1),
+        "\\alpha in text mode": tex.replace("\\paragraph{Parameters}", "\\paragraph{Parameters} \\alpha", 1),
+        "outside an alignment": tex.replace("\\begin{align*}", "\\begin{itemize}", 1).replace(
+            "\\end{align*}", "\\end{itemize}", 1),
+        "\\begin{document} x0": tex.replace("\\begin{document}\n", ""),
+        "text in the preamble": tex.replace("\\begin{document}\n", "").replace("\\end{document}\n", ""),
+        "row": tex.replace(first_row, "", 1),
+        "reaction": re.sub(r"\\begin\{align\*\}\n.*? \\\\\n", "\\\\begin{align*}\n", tex, count=1),
+    }
+
+
+def test_latex_checks_catch_faults_a_tex_engine_would_stop_on():
+    """The checks above are not vacuous: each fault is found (the structure or the content read back)."""
+    scheme = LATEX_CASES["special characters"]
+    tex = export(scheme, "latex")
+    assert _tex_problems(tex, standalone=True)[0] == []
+    for expected, bad in _mutations(tex).items():
+        assert bad != tex, expected
+        problems, _ = _tex_problems(bad, standalone=True)
+        if expected in ("row", "reaction"):
+            assert problems == []
+            with pytest.raises(AssertionError):
+                _check_latex_content(scheme, bad)
+        else:
+            assert any(expected in p for p in problems), (expected, problems)
+    assert _mathtext_failures([r"\frac{1}{", r"\alpha + \nosuchmacro"]) != []

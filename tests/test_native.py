@@ -554,24 +554,24 @@ def test_step_size_too_small_at_blow_up(make):
 
 def test_bad_arguments(decay):
     sa = SegmentArrays.single(0.0, 1.0)
-    with pytest.raises(SolverError) as info:
-        decay.solve([1.0], [1.0], sa, [0.5, 2.0])      # output after t_end
-    assert info.value.status == -5
-    with pytest.raises(SolverError):
-        decay.solve([1.0], [1.0], sa, [0.5, 0.2])      # unsorted
-    with pytest.raises(SolverError):
-        decay.solve([1.0], [1.0], sa, [], rtol=0.0, atol=0.0)
-    with pytest.raises(ValueError):
+    invalid = r"invalid arguments \(t_out must be sorted and inside \[t0, t_end\].*status -5"
+    for call in (lambda: decay.solve([1.0], [1.0], sa, [0.5, 2.0]),          # output after t_end
+                 lambda: decay.solve([1.0], [1.0], sa, [0.5, 0.2]),          # unsorted
+                 lambda: decay.solve([1.0], [1.0], sa, [], rtol=0.0, atol=0.0)):
+        with pytest.raises(SolverError, match=invalid) as info:
+            call()
+        assert info.value.status == -5
+    with pytest.raises(ValueError, match=r"params must have shape \(1,\), got \(2,\)"):
         decay.solve([1.0, 2.0], [1.0], sa, [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"y0 must have shape \(1,\), got \(2,\)"):
         decay.solve([1.0], [1.0, 2.0], sa, [])
     with pytest.raises(ValueError, match="unknown method"):
         decay.solve([1.0], [1.0], sa, [], method="rk45")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="schedule has 1 inputs, model has 0"):
         decay.solve([1.0], [1.0], SegmentArrays.single(0.0, 1.0, const=[1.0]), [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="boundaries must be finite and strictly increasing"):
         SegmentArrays.single(1.0, 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"atol must be a scalar or have shape \(1,\), got \(2,\)"):
         decay.solve([1.0], [1.0], sa, [], atol=[1e-9, 1e-9])
 
 

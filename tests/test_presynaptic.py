@@ -12,6 +12,7 @@ import pytest
 import kinetics as kx
 from kinetics.errors import ArgumentError, KineticsError
 from models import manipulations as mp
+from models import pharmacology as ph
 from models import presynaptic_tltd as pt
 from models import tsodyks_markram as tm
 
@@ -201,13 +202,29 @@ def test_tltd_needs_post_before_pre_order(presyn):
     assert pt.run_pairing(presyn, +10.0, 50.0).change > 0.95
 
 
+#: conditions whose manipulation has no target in the presynaptic scheme (postsynaptic GluN1, postsynaptic peptide)
+NOT_IN_PRESYNAPTIC = {"post_GluN1_KO", "JNK2_STX1a_peptide_post"}
+
+
 @pytest.mark.parametrize("condition", mp.CONDITION_NAMES)
 def test_condition_table(presyn, control_20hz, condition):
     expected = DATA["tltd_table"][condition]
-    change = pt.run_pairing(mp.CONDITIONS[condition].apply(presyn), -25.0, 20.0).change
+    manipulated = mp.CONDITIONS[condition].apply(presyn)
+    if condition == "control":
+        # the unmanipulated scheme: checked against the published tLTD, not against itself
+        assert ph.represented(condition, presyn) and manipulated == presyn
+        lo, hi = DATA["control_tltd"]["range_reported"]
+        assert expected == "present" and lo <= control_20hz.change <= hi
+        return
+    # a manipulation that changes nothing in the scheme is reported as not represented, not as reproduced
+    assert ph.represented(condition, presyn) == (condition not in NOT_IN_PRESYNAPTIC)
+    assert (manipulated == presyn) == (condition in NOT_IN_PRESYNAPTIC)      # independent of touched()
+    if condition in NOT_IN_PRESYNAPTIC:
+        return
+    change = pt.run_pairing(manipulated, -25.0, 20.0).change
     if expected == "abolished":
         assert abs(change - 1.0) < ABOLISHED_MARGIN, (condition, change)
-    else:  # present (control) or intact
+    else:  # intact
         assert abs(change - control_20hz.change) < INTACT_MARGIN, (condition, change)
         assert change < 0.75
 
@@ -277,6 +294,7 @@ def test_manipulation_touches_only_existing_components(presyn):
     assert mp.CONDITIONS["post_GluN1_KO"].touched(presyn) == ()
     assert mp.CONDITIONS["JNK2_STX1a_peptide_post"].touched(presyn) == ()
     assert mp.CONDITIONS["post_GluN1_KO"].apply(presyn) == presyn
+    assert not ph.represented(mp.CONDITIONS["post_GluN1_KO"], presyn) and ph.represented("MK801", presyn)
     # works on a scheme that has none of the presynaptic names (the plain TM synapse)
     s = tm.scheme()
     assert mp.CONDITIONS["SP600125"].apply(s) == s

@@ -41,8 +41,19 @@ def test_pharmacology_reproduces_the_whole_table(table):
     assert lo <= ctrl["tLTD"] <= hi
     assert ctrl["tLTP"] > LTP_PRESENT
     expected_ltd = DATA["tltd_table"]
+    # "represented" says whether the condition changes the synapse scheme at all; checked here on the schemes
+    # themselves (the postsynaptic peptide has no target: no scheme has a postsynaptic JNK2-STX1a pathway)
+    control_scheme = sy.scheme()
+    for name, row in rows.items():
+        assert row["represented"] == (name == "control" or sy.scheme(name) != control_scheme), name
+    assert [n for n, r in rows.items() if not r["represented"]] == ["JNK2_STX1a_peptide_post"]
+    reproduced = []
     for name, row in rows.items():
         assert expected_ltd[name] == ph.EXPECTED[name][0]
+        if not row["represented"]:
+            # the control scheme ran: the numbers are the control's, and they are not counted as reproduced
+            assert (row["tLTD"], row["tLTP"]) == (ctrl["tLTD"], ctrl["tLTP"]), name
+            continue
         ltd, ltp = ph.EXPECTED[name]
         if ltd == "abolished":
             assert abs(row["tLTD"] - 1.0) < ABOLISHED_MARGIN, (name, row)
@@ -52,8 +63,10 @@ def test_pharmacology_reproduces_the_whole_table(table):
             assert abs(row["tLTP"] - 1.0) < ABOLISHED_MARGIN, (name, row)
         elif ltp == "present":
             assert row["tLTP"] > LTP_PRESENT, (name, row)
+        reproduced.append(name)
+    assert len(reproduced) == len(mp.CONDITION_NAMES) - 1
     # the JSON of the experiment: exactly these keys per condition
-    assert all(set(r) == {"name", "tLTD", "tLTP"} for r in result["conditions"])
+    assert all(set(r) == {"name", "tLTD", "tLTP", "represented"} for r in result["conditions"])
     json.dumps(result)
 
 
@@ -138,16 +151,23 @@ def _parser():
 
 def test_cli_pharmacology_writes_json_and_png(tmp_path, capsys):
     out, png = tmp_path / "ph.json", tmp_path / "ph.png"
-    args = _parser().parse_args(["pharmacology", "--conditions", "control", "post_GluN1_KO", "--json", str(out),
-                                 "--plot", str(png)])
+    args = _parser().parse_args(["pharmacology", "--conditions", "control", "post_GluN1_KO",
+                                 "JNK2_STX1a_peptide_post", "--json", str(out), "--plot", str(png)])
     assert args.func(args) == 0
     result = json.loads(out.read_text())
-    assert [c["name"] for c in result["conditions"]] == ["control", "post_GluN1_KO"]
-    ctrl, ko = result["conditions"]
+    assert [c["name"] for c in result["conditions"]] == ["control", "post_GluN1_KO", "JNK2_STX1a_peptide_post"]
+    ctrl, ko, peptide = result["conditions"]
+    assert ctrl["represented"] and ko["represented"] and not peptide["represented"]
     assert ctrl["tLTP"] > LTP_PRESENT and abs(ko["tLTP"] - 1.0) < ABOLISHED_MARGIN
     assert abs(ko["tLTD"] - ctrl["tLTD"]) < INTACT_MARGIN
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "post_GluN1_KO" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.startswith("JNK2_STX1a_peptide_post") for ln in lines if "not represented in the model" in ln] == [True]
+    # the figure marks the unrepresented condition: its two bars hatched, one annotation
+    fig = ph.plot_pharmacology(result)
+    ax = fig.axes[0]
+    assert [p.get_hatch() for p in ax.patches] == [None, None, "//"] * 2
+    assert sum("not represented" in t.get_text() for t in ax.texts) == 1
 
 
 def test_cli_pharmacology_errors_leave_nothing_written(tmp_path):
