@@ -625,7 +625,7 @@ def _least_squares(model: str, names, residual, p0, *, log=None, lower=None, upp
     p = to_p(sol.x)
     J = sol.jac / np.where(log, p, 1.0)  # d r/d p = (d r/d log p) / p
     dof = max(1, sol.fun.size - n)
-    s2 = 2.0 * sol.cost / dof * 2.0
+    s2 = 2.0 * sol.cost / dof
     cov = np.linalg.pinv(J.T @ J) * s2
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     return FitSummary(model=model, values=dict(zip(names, map(float, p))), stderr=dict(zip(names, map(float, se))),
