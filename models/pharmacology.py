@@ -171,7 +171,8 @@ def plot_pharmacology(result: dict, path=None):
         for dx, key in ((-w / 2, "tLTD"), (w / 2, "tLTP")):
             label = exp.get(key)
             if label:
-                ax.text(i + dx, 0.02, label, rotation=90, ha="center", va="bottom", fontsize=7, color="white")
+                ax.text(i + dx, 0.02, label, rotation=90, ha="center", va="bottom", fontsize=7,
+                        color="white" if shown[i] else "0.2")
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("change in synaptic strength (after/before)")
