@@ -168,7 +168,8 @@ def test_latex_has_scheme_equations_and_sourced_parameter_table():
     assert r"C_{0} &\xrightleftharpoons[\mathrm{Ru}]{\mathrm{Rb} \mathrm{glu}} C_{1}" in tex
     assert r"\frac{\mathrm{d}O}{\mathrm{d}t} &= C_{2} \mathrm{Ro} - O \mathrm{Rc}" in tex
     # every parameter: declared value and unit, the value used, its source
-    assert r"$12.9\;\mathrm{s^{-1}}$ & $0.0129\;\mathrm{ms^{-1}}$ & Destexhe A, Mainen ZF, Sejnowski TJ (1994)" in tex
+    assert (r"$\mathrm{Ru}$ & $12.9\;\mathrm{s^{-1}}$ & $0.0129\;\mathrm{ms^{-1}}$ & "
+            r"Destexhe A, Mainen ZF, Sejnowski TJ (1998)") in tex
     assert r"$5\;\mathrm{s^{-1}\,\mu M^{-1}}$ & $5\;\mathrm{mM^{-1}\,ms^{-1}}$" in tex
     for p in NMDA.parameters:
         if p.reference:
@@ -196,8 +197,8 @@ def test_latex_equations_render_with_matplotlib_mathtext():
 def test_latex_compiles_with_a_tex_engine(tmp_path):
     engine = next((e for e in ("pdflatex", "lualatex", "xelatex") if shutil.which(e)), None)
     if engine is None:
-        pytest.skip("no LaTeX engine (pdflatex, lualatex or xelatex) on this machine; the LaTeX is checked with "
-                    "matplotlib's mathtext instead")
+        pytest.skip("no LaTeX engine (pdflatex, lualatex or xelatex) on this machine; the LaTeX is checked without one "
+                    "in test_export_library.py (structure, packages, content read back, mathtext)")
     export(NMDA, "latex", tmp_path / "nmda.tex")
     run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "nmda.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)

@@ -625,16 +625,24 @@ def _for_mathtext(tex: str) -> str:
     return "".join(out)
 
 
+_MATHTEXT_PARSED = set()   # fragments laid out already (composed models repeat their parts' equations)
+
+
 def _mathtext_failures(fragments) -> list:
+    """The fragments matplotlib's mathtext cannot parse and lay out, with its message."""
     from matplotlib.mathtext import MathTextParser
 
     parser = MathTextParser("path")
     failures = []
     for f in fragments:
+        if f in _MATHTEXT_PARSED:
+            continue
         try:
             parser.parse(f"${f}$")
         except ValueError as exc:
             failures.append((f[:200], str(exc).splitlines()[:3]))
+        else:
+            _MATHTEXT_PARSED.add(f)
     return failures
 
 
@@ -701,7 +709,8 @@ def _check_latex_content(scheme, tex: str) -> list:
             cells = _tex_split(line, "&")
             arrow = (r"\longrightarrow" if r.rate is not None
                      else r"\xrightleftharpoons" if r.reverse is not None else r"\xrightarrow")
-            assert len(cells) == (3 if r.rate is not None else 2) and cells[1].startswith(arrow), line
+            # `lhs &\\longrightarrow rhs && v = flux` (general rate law) or `lhs &\\xrightarrow{k} rhs`
+            assert len(cells) == (4 if r.rate is not None else 2) and cells[1].startswith(arrow), line
             rest = cells[1][len(arrow):]
             if r.rate is None:
                 labels = []
@@ -711,7 +720,7 @@ def _check_latex_content(scheme, tex: str) -> list:
                     rest = rest[k:]
                 assert len(labels) == (2 if r.reverse is not None else 1) and all(x.strip() for x in labels), line
             else:
-                assert cells[2].strip().startswith("v =") and len(cells[2]) > 5, line
+                assert cells[2] == "" and cells[3].startswith(" v = ") and cells[3][5:].strip(), line
 
             def side(pairs):
                 return sorted(("" if c == 1 else str(c)) + x.replace("_", "") for x, c in pairs) or ["varnothing"]
@@ -816,7 +825,7 @@ def _mutations(tex: str) -> dict:
         "`}` without its `{`": tex.replace("\\frac{\\mathrm{d}", "\\frac\\mathrm{d}", 1),
         "outside math": tex.replace("\\_", "_", 1),
         "unescaped `#`": tex.replace("\\#", "#", 1),
-        "inline math never closed": tex.replace("$", "", 1),
+        "inline math never closed": tex.replace("\\dots$", "\\dots", 1),
         "unknown macro \\xrightleftharpoon": tex.replace("\\xrightleftharpoons", "\\xrightleftharpoon", 1),
         "\\alpha in text mode": tex.replace("\\paragraph{Parameters}", "\\paragraph{Parameters} \\alpha", 1),
         "outside an alignment": tex.replace("\\begin{align*}", "\\begin{itemize}", 1).replace(
