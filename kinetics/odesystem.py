@@ -78,6 +78,8 @@ class OdeSystem:
             for n, c in r.products:
                 N[index[n], j] += c
         self.stoichiometry = N
+        self._raw_fluxes = [r.flux() for r in scheme.reactions]
+        self._raw_rate_rules = {r.species: r.expr for r in scheme.rate_rules}
         self.fluxes = sympy.Matrix([r.flux().xreplace(resolved) for r in scheme.reactions]) \
             if scheme.reactions else sympy.zeros(0, 1)
         rr = sympy.zeros(len(self.state_names), 1)
@@ -90,6 +92,20 @@ class OdeSystem:
     @property
     def n_states(self) -> int:
         return len(self.state_names)
+
+    @cached_property
+    def rhs_with_observables(self) -> tuple:
+        """``dy/dt`` per state with observables kept as symbols (for readable exported code).
+
+        Same equations as :attr:`rhs` once the observables are substituted; exporters
+        that define observables as local variables use this form.
+        """
+        N = self.stoichiometry
+        out = []
+        for i, name in enumerate(self.state_names):
+            e = sum((N[i, j] * f for j, f in enumerate(self._raw_fluxes) if N[i, j] != 0), sympy.Integer(0))
+            out.append(e + self._raw_rate_rules.get(name, 0))
+        return tuple(out)
 
     @cached_property
     def jacobian(self) -> sympy.Matrix:

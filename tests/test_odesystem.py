@@ -96,3 +96,20 @@ def test_many_symbols_no_argument_limit():
     assert out.shape == (n,)
     assert out[0] == -p[0] * y[0]
     assert np.isclose(out[5], p[4] * y[4] - p[5] * y[5])
+
+
+def test_rhs_with_observables_equals_rhs_once_substituted():
+    from kinetics import Input, Observable
+
+    s = Scheme("obs", species=[Species("A", 1.0), Species("B")], parameters=[Parameter("k", 1.0, "1/ms"),
+                                                                          Parameter("g", 2.0)],
+               inputs=[Input("V", -60.0)],
+               reactions=[reaction("A <-> B", "k*Bv", "k")],
+               observables=[Observable("Bv", "1/(1 + exp(-0.062*V))"), Observable("I", "g*B*Bv")],
+               rate_rules=[RateRule("A", "-I/10")])
+    sys_ = derive(s)
+    kept = sys_.rhs_with_observables
+    assert any(sympy.Symbol("Bv") in e.free_symbols for e in kept)
+    subs = {sympy.Symbol(n): e for n, e in sys_.observables.items()}
+    for with_obs, full in zip(kept, sys_.rhs):
+        assert sympy.simplify(with_obs.xreplace(subs) - full) == 0

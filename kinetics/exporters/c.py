@@ -156,13 +156,7 @@ def export(scheme, *, protocol=None, t_end=None, prefix: str | None = None) -> s
           "/* ======================= model ======================= */"]
 
     # rhs: observables as locals, then N v + rate rules
-    fluxes = [r.flux() for r in s.reactions]
-    rr = {r.species: r.expr for r in s.rate_rules}
-    N = system.stoichiometry
-    rhs = []
-    for i, n in enumerate(s.species_names):
-        e = sum((N[i, j] * fluxes[j] for j in range(len(fluxes)) if N[i, j] != 0), sympy.Integer(0))
-        rhs.append(e + rr.get(n, 0))
+    rhs = list(system.rhs_with_observables)
     L += [f"void {pfx}_rhs(double t, const double *y, const double *p, const double *u, double *dydt)", "{",
           "    (void)t; (void)y; (void)p; (void)u;"]
     L += locals_for(rhs)

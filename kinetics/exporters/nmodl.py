@@ -582,13 +582,7 @@ class _ModWriter:
                     block["lines"].append(f"    ~ {side(r.reactants)} <-> {side(r.products)} ({kf}, {kr})")
             lines += self.emit("KINETIC kin {", block)
         else:
-            sysm = derive(s)
-            N = sysm.stoichiometry
-            fluxes = [r.flux() for r in s.reactions]
-            rr = {r.species: r.expr for r in s.rate_rules}
-            for i, sp in enumerate(s.species_names):
-                e = sum((N[i, j] * fluxes[j] for j in range(len(fluxes)) if N[i, j] != 0), sympy.Integer(0))
-                e = e + rr.get(sp, 0)
+            for sp, e in zip(s.species_names, derive(s).rhs_with_observables):
                 self.statement(f"{n[sp]}'", e, block, rate=True)
             lines += self.emit("DERIVATIVE deriv {", block)
 

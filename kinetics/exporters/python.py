@@ -124,13 +124,7 @@ def export(scheme, *, protocol=None, t_end=None) -> str:
         out = [f"{indent}{printer.doprint(a)} = {printer.doprint(b)}" for a, b in temps]
         return out, [printer.doprint(e) for e in reduced]
 
-    fluxes = [r.flux() for r in s.reactions]
-    rr = {r.species: r.expr for r in s.rate_rules}
-    N = system.stoichiometry
-    rhs = []
-    for i, n in enumerate(s.species_names):
-        e = sum((N[i, j] * fluxes[j] for j in range(len(fluxes)) if N[i, j] != 0), sympy.Integer(0))
-        rhs.append(e + rr.get(n, 0))
+    rhs = list(system.rhs_with_observables)
     ns = len(s.species)
     jac = system.jacobian
     jac_items = [(i, j, jac[i, j]) for i in range(ns) for j in range(ns) if jac[i, j] != 0]
