@@ -596,6 +596,16 @@ class Scheme:
             return NotImplemented
         return compose([self, other])
 
+    def check_units(self) -> list:
+        """Dimensional inconsistencies of the scheme's rate laws and observables (empty list if consistent).
+
+        Unit strings are always validated and parameter values converted when a scheme is built; this optional
+        check also infers the dimension of every expression (see :mod:`kinetics.dimensions`).
+        """
+        from .dimensions import check_units
+
+        return check_units(self)
+
     # ----------------------------------------------------------------- identity
     def structure_key(self) -> str:
         """Hash of everything that shapes the derived equations (not parameter values or initial values).
