@@ -320,12 +320,23 @@ def spine_calcium(receptor: Scheme | None = None, *, nmda_influx: str | None = "
                                 note="spine HVA Ca2+ conductance (2.11 pS): NOT a measured value; calibrated so that "
                                      "reference_bap() on a -65 mV baseline raises free Ca2+ by 1.10 uM with the "
                                      "default buffer and extrusion (kappa = 20, tau_Ca = 14 ms, 0.15 fL)"))
-        x = "(-27 - V)"
-        xs = f"piecewise({x}, abs({x}) >= 1e-6, 1)"
-        am = f"piecewise(0.055*(3.8 - {x}/2), abs({x}) < 1e-6, 0.055*{xs}/(exp({xs}/3.8) - 1))"
-        bm = "0.94*exp((-75 - V)/17)"
-        ah = "0.000457*exp((-13 - V)/50)"
-        bh = "0.0065/(exp((-V - 15)/28) + 1)"
+        # Reuveni et al. 1993 rate functions with their constants as parameters (units explicit, so the
+        # formulas stay right in any unit system); the numbers are those of Ca_HVA.mod.
+        hva = [("am_k", 0.055, "1/(mV*ms)", "alpha_m slope"), ("am_V", -27.0, "mV", "alpha_m half point"),
+               ("am_s", 3.8, "mV", "alpha_m slope factor"), ("bm_k", 0.94, "1/ms", "beta_m rate"),
+               ("bm_V", -75.0, "mV", "beta_m reference potential"), ("bm_s", 17.0, "mV", "beta_m slope factor"),
+               ("ah_k", 0.000457, "1/ms", "alpha_h rate"), ("ah_V", -13.0, "mV", "alpha_h reference potential"),
+               ("ah_s", 50.0, "mV", "alpha_h slope factor"), ("bh_k", 0.0065, "1/ms", "beta_h rate"),
+               ("bh_V", -15.0, "mV", "beta_h half point"), ("bh_s", 28.0, "mV", "beta_h slope factor")]
+        params += [Parameter(f"{n}_VGCC", v, u, bounds=(-math.inf, math.inf) if v < 0 else (0.0, math.inf),
+                             reference=_REUVENI, note=f"HVA gate kinetics: {what}") for n, v, u, what in hva]
+        x = "(am_V_VGCC - V)"
+        xs = f"piecewise({x}, abs({x}/am_s_VGCC) >= 1e-6, am_s_VGCC)"
+        am = (f"piecewise(am_k_VGCC*(am_s_VGCC - {x}/2), abs({x}/am_s_VGCC) < 1e-6, "
+              f"am_k_VGCC*{xs}/(exp({xs}/am_s_VGCC) - 1))")
+        bm = "bm_k_VGCC*exp((bm_V_VGCC - V)/bm_s_VGCC)"
+        ah = "ah_k_VGCC*exp((ah_V_VGCC - V)/ah_s_VGCC)"
+        bh = "bh_k_VGCC/(exp((bh_V_VGCC - V)/bh_s_VGCC) + 1)"
         m0, h0 = vgcc_steady_state(V_REST)
         species += [Species("m_VGCC", m0, unit="1", note=f"HVA activation gate (starts at steady state, {V_REST} mV)"),
                     Species("h_VGCC", h0, unit="1", note=f"HVA inactivation gate (starts at steady state, {V_REST} mV)")]

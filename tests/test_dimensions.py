@@ -248,24 +248,9 @@ def _library():
     return out
 
 
-# Known findings: the HVA Ca2+ rate functions (Reuveni et al. 1993, as in NEURON's Ca_HVA.mod) are written
-# with literals whose units (mV, 1/ms) are implied by the ms/mV unit system.
-_VGCC_FINDINGS = {
-    ("observable `alpha_m_VGCC`", "terms of a sum of different dimensions: `0.9515` [1], `0.0275*V` [mV]"),
-    ("observable `alpha_m_VGCC`", "terms of a sum of different dimensions: `27` [1], `V` [mV]"),
-    ("observable `alpha_m_VGCC`", "terms of a sum of different dimensions: `-27` [1], `-V` [mV]"),
-    ("observable `alpha_m_VGCC`", "the expression does not have the declared unit `1/ms`"),
-    ("observable `beta_h_VGCC`", "the expression does not have the declared unit `1/ms`"),
-}
-
-
 def test_library_models():
     lib = _library()
     assert len(lib) >= 20
     for name, scheme in lib.items():
         issues = check_units(scheme)
-        found = {(i.where, i.message) for i in issues}
-        if any(o.startswith("alpha_m_VGCC") for o in scheme.observable_names):
-            assert found <= _VGCC_FINDINGS, (name, format_unit_report(issues))
-        else:
-            assert issues == [], (name, format_unit_report(issues))
+        assert issues == [], (name, format_unit_report(issues))
