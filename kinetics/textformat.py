@@ -713,6 +713,18 @@ def _name_text(name: str) -> str:
     return name if bare else _quote(name)
 
 
+def _declaration(keyword: str, name: str, value: str, unit, options: list, note: str) -> str:
+    """One ``keyword NAME = VALUE [unit] options note="..."`` line."""
+    line = f"{keyword} {name} = {value}"
+    if unit is not None:
+        line += " " + _unit_text(unit)
+    for option in options:
+        line += " " + option
+    if note:
+        line += f" note={_quote(note)}"
+    return line
+
+
 def format_scheme(scheme: Scheme) -> str:
     """Write a scheme in the text syntax; ``parse_scheme(format_scheme(s)) == s``.
 
@@ -735,14 +747,8 @@ def format_scheme(scheme: Scheme) -> str:
     if scheme.species:
         out += ["", "# species: name = initial value [unit]"]
     for s in scheme.species:
-        line = f"species {s.name} = {_num(s.initial)}"
-        if s.unit is not None:
-            line += " " + _unit_text(s.unit)
-        if not s.nonnegative:
-            line += " nonnegative=false"
-        if s.note:
-            line += f" note={_quote(s.note)}"
-        out.append(line)
+        out.append(_declaration("species", s.name, _num(s.initial), s.unit,
+                                ["nonnegative=false"] if not s.nonnegative else [], s.note))
     if scheme.parameters:
         out += ["", "# parameters: name = value [unit]"]
     for p in scheme.parameters:
@@ -757,21 +763,11 @@ def format_scheme(scheme: Scheme) -> str:
     if scheme.inputs:
         out += ["", "# inputs: name = default [unit]"]
     for u in scheme.inputs:
-        line = f"input {u.name} = {_num(u.default)}"
-        if u.unit is not None:
-            line += " " + _unit_text(u.unit)
-        if u.note:
-            line += f" note={_quote(u.note)}"
-        out.append(line)
+        out.append(_declaration("input", u.name, _num(u.default), u.unit, [], u.note))
     if scheme.observables:
         out += ["", "# observables: name = expression [unit]"]
     for o in scheme.observables:
-        line = f"observable {o.name} = {format_expression(o.expr)}"
-        if o.unit is not None:
-            line += " " + _unit_text(o.unit)
-        if o.note:
-            line += f" note={_quote(o.note)}"
-        out.append(line)
+        out.append(_declaration("observable", o.name, format_expression(o.expr), o.unit, [], o.note))
     if scheme.reactions:
         out += ["", "# reactions: equation ; forward[, reverse] rate constants  (or ; rate = net flux)"]
     for r in scheme.reactions:

@@ -25,24 +25,22 @@ __all__ = ["add_subcommands", "cmd_chronic", "cmd_binding_saturation", "cmd_bind
            "cmd_binding_kinetics"]
 
 
-def _positive_float(text: str) -> float:
+def _float_above(text: str, *, strict: bool) -> float:
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    if not math.isfinite(v) or (v <= 0 if strict else v < 0):
+        raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} 0, got {text!r}")
     return v
+
+
+def _positive_float(text: str) -> float:
+    return _float_above(text, strict=True)
 
 
 def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return v
+    return _float_above(text, strict=False)
 
 
 def _nonneg_int(text: str) -> int:

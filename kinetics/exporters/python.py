@@ -50,7 +50,9 @@ inputs rhs jacobian observables simulate main annotations
 """.split())
 
 
-class _Scalar(PythonCodePrinter):
+class _NamesAndFloats:
+    """Printer mixin: scheme symbols through ``names``; floats as the shortest exact text."""
+
     def __init__(self, names):
         super().__init__({"fully_qualified_modules": True})
         self._names = names
@@ -61,22 +63,16 @@ class _Scalar(PythonCodePrinter):
     def _print_Float(self, expr):
         return fmt_float(float(expr))
 
+
+class _Scalar(_NamesAndFloats, PythonCodePrinter):
     def _print_Heaviside(self, expr):
         x = self._print(expr.args[0])
         h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
         return f"(1.0 if ({x}) > 0 else (0.0 if ({x}) < 0 else {fmt_float(float(h0))}))"
 
 
-class _Vector(NumPyPrinter):
-    def __init__(self, names):
-        super().__init__({"fully_qualified_modules": True})
-        self._names = names
-
-    def _print_Symbol(self, expr):
-        return self._names.get(expr.name, expr.name)
-
-    def _print_Float(self, expr):
-        return fmt_float(float(expr))
+class _Vector(_NamesAndFloats, NumPyPrinter):
+    pass
 
 
 def _list(values, fmt=fmt_float, per_line=6, indent="    "):
