@@ -26,6 +26,7 @@ from .exporters import export
 from .expressions import parse_expression
 from .fitting import Dataset, FitParameter, FitResult, fit, profile
 from .odesystem import OdeSystem, derive
+from .model import CompiledModel, compile  # noqa: A004 - kinetics.compile(scheme) is the engine's verb
 from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairing_times, pulses, ramp,
                        regular_train, steps, wash_in, waveform)
 from .result import Result, SweepResult
@@ -42,7 +43,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError", "CompilerError", "KineticsError", "ParseError", "ProtocolError", "SchemeError", "SolverError",
-    "UnitError", "parse_expression", "OdeSystem", "derive", "Protocol", "alpha", "biexponential", "exponential",
+    "UnitError", "parse_expression", "OdeSystem", "derive", "CompiledModel", "compile", "Protocol", "alpha", "biexponential", "exponential",
     "jumps", "pairing_times", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
     "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",

@@ -42,9 +42,11 @@ Examples
 from __future__ import annotations
 
 import ast
+import cmath
 import keyword
 import math
 import re
+import sys
 from typing import Iterable
 
 import sympy
@@ -54,7 +56,7 @@ from sympy.printing.str import StrPrinter
 from .errors import ParseError, SchemeError, did_you_mean
 
 __all__ = ["parse_expression", "format_expression", "parse_equation", "FUNCTIONS",
-           "MAX_EXPRESSION_LENGTH", "MAX_DEPTH"]
+           "MAX_EXPRESSION_LENGTH", "MAX_DEPTH", "MAX_COEFFICIENT", "bounded_power", "check_magnitude"]
 
 #: Longest expression text accepted.
 MAX_EXPRESSION_LENGTH = 10_000
@@ -71,6 +73,9 @@ _MAX_TRIG_POWER = 12
 _TRIG = frozenset({"sin", "cos", "tan", "sinh", "cosh", "tanh", "heaviside"})
 #: Largest exact number in a result (Python reads integer literals of at most 4300 digits).
 _MAX_LITERAL_BITS = 13_000
+#: Largest stoichiometric coefficient of a reaction equation (mass action raises a species to this power,
+#: like the largest integer power of a name an expression may have).
+MAX_COEFFICIENT = _MAX_SYMBOLIC_POWER
 
 
 # --------------------------------------------------------------------------- functions
@@ -166,9 +171,151 @@ def _replace_carets(text: str):
     return "".join(out), orig
 
 
+# --------------------------------------------------------------------------- magnitudes
+_DOUBLE_MAX = sys.float_info.max
+
+
+class _Overflow(Exception):
+    """Internal: a constant subexpression whose value is beyond double precision."""
+
+    def __init__(self, expr):
+        try:  # unordered: ordering the terms of an Add would evaluate them (the hang this guards against)
+            text = _Printer({"order": "none"}).doprint(expr)
+        except (SchemeError, RecursionError):
+            text = type(expr).__name__ + "(...)"
+        super().__init__(text)
+        self.text = text if len(text) <= 60 else text[:57] + "..."
+
+
+def _finite(v, expr):
+    if cmath.isinf(v):
+        raise _Overflow(expr)
+    return v
+
+
+def _leaf_value(e):
+    """Value of a number or constant leaf (complex), ``None`` for a symbol."""
+    if isinstance(e, sympy.Integer):
+        try:
+            return complex(float(int(e)))
+        except OverflowError:
+            raise _Overflow(e) from None
+    if isinstance(e, sympy.Rational):
+        try:
+            return complex(int(e.p) / int(e.q))
+        except OverflowError:
+            raise _Overflow(e) from None
+    if isinstance(e, sympy.Float):
+        return complex(_finite(float(e), e))
+    if e is sympy.I:
+        return 1j
+    if isinstance(e, sympy.NumberSymbol):
+        return complex(float(e))
+    if isinstance(e, (sympy.Symbol, sympy.Dummy)):
+        return None
+    return complex(math.nan)  # oo, zoo, nan, true, false...: rejected elsewhere or not a magnitude
+
+
+_UNARY = {sympy.exp: cmath.exp, sympy.sin: cmath.sin, sympy.cos: cmath.cos, sympy.tan: cmath.tan,
+          sympy.sinh: cmath.sinh, sympy.cosh: cmath.cosh, sympy.tanh: cmath.tanh}
+
+
+def _combine(e, vals):
+    """Value of the constant node ``e`` from its arguments' values (may raise OverflowError/ValueError)."""
+    if isinstance(e, sympy.Add):
+        return sum(vals, 0j)
+    if isinstance(e, sympy.Mul):
+        out = 1 + 0j
+        for v in vals:
+            out *= v
+        return out
+    if isinstance(e, sympy.Pow):
+        b, x = vals
+        if b == 0:
+            return complex(0.0) if x.real > 0 else complex(math.nan)
+        return cmath.exp(x * cmath.log(b))
+    f = _UNARY.get(type(e))
+    if f is not None:
+        return f(vals[0])
+    if isinstance(e, sympy.log):
+        v = cmath.log(vals[0])
+        return v / cmath.log(vals[1]) if len(vals) > 1 else v
+    if isinstance(e, sympy.Abs):
+        return complex(abs(vals[0]))
+    if isinstance(e, (sympy.Min, sympy.Max)):
+        reals = [v.real for v in vals]
+        return complex(min(reals) if isinstance(e, sympy.Min) else max(reals))
+    if isinstance(e, sympy.Piecewise):        # a bound: the largest branch
+        return max(vals, key=lambda v: abs(v) if not cmath.isnan(v) else -1.0)
+    if isinstance(e, sympy.functions.elementary.piecewise.ExprCondPair):
+        return vals[0]
+    if isinstance(e, sympy.Heaviside):
+        return complex(1.0 if vals[0].real > 0 else 0.0)
+    return complex(math.nan)                  # a constant of unknown value; its arguments were checked
+
+
+def _approx(e, memo):
+    """Double-precision (complex) value of ``e`` if it is constant, ``None`` if it has symbols.
+
+    Raises :class:`_Overflow` when ``e`` or one of its constant subexpressions is beyond double range.
+    Memoised in ``memo`` (shared by one parse), so each distinct subexpression is evaluated once.
+    """
+    try:
+        return memo[e]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: not a sympy expression
+        return None
+    if not e.args:
+        v = _leaf_value(e)
+    else:
+        vals = [_approx(a, memo) for a in e.args]
+        if any(v is None for v in vals):
+            v = None
+        else:
+            try:
+                v = _combine(e, vals)
+            except OverflowError:
+                raise _Overflow(e) from None
+            except (ValueError, ZeroDivisionError, TypeError):
+                v = complex(math.nan)
+    if v is not None:
+        _finite(v, e)
+    memo[e] = v
+    return v
+
+
+def bounded_power(base, exponent, memo=None):
+    """``base ** exponent`` under the parser's limits (for importers that build sympy directly).
+
+    Refuses, with a :class:`~kinetics.errors.ParseError`, exact powers too large to compute, large integer
+    powers of non-numbers, and results whose value is beyond double precision (``9^(9^9)``).
+    """
+    conv = _Converter(None)
+    if memo is not None:
+        conv.memo = memo
+    try:
+        result = conv._power(base, exponent, None)
+        conv._guard(result, None)
+    except _Fail as exc:
+        raise ParseError(exc.message) from None
+    return result
+
+
+def check_magnitude(expr, memo=None) -> None:
+    """Raise :class:`~kinetics.errors.ParseError` if a constant subexpression of ``expr`` (a sympy
+    expression) has a value beyond double precision; ``memo`` (a dict) may be shared between calls."""
+    try:
+        _approx(expr, {} if memo is None else memo)
+    except _Overflow as exc:
+        raise ParseError(f"the value of a constant subexpression (`{exc.text}`) is outside the double "
+                         f"precision range (magnitude above {_DOUBLE_MAX:.3g})") from None
+
+
 class _Converter:
     def __init__(self, names):
         self.names = names
+        self.memo = {}
 
     # ------------------------------------------------------------ helpers
     @staticmethod
@@ -218,8 +365,31 @@ class _Converter:
             raise _Fail("product of numbers is too large to compute exactly", node)
         return sympy.Mul(*factors)
 
+    # ------------------------------------------------------------ magnitudes
+    def _guard(self, expr, node):
+        """Refuse ``expr`` if a constant subexpression's value is beyond double precision.
+
+        sympy keeps constants such as ``exp(exp(exp(exp(9))))`` or ``100**exp(1e8)`` unevaluated and
+        evaluates them (exactly, at growing precision) when it orders terms for printing or compares
+        them, which hangs or overflows; so every constant subtree is evaluated here, bottom-up, in
+        double-precision (complex) arithmetic, and any value beyond the double range is a ParseError.
+        Exact rationals alone are bounded by the bit limits and checked at the end.
+        """
+        if not isinstance(expr, sympy.Basic) or isinstance(expr, sympy.Rational):
+            return
+        try:
+            _approx(expr, self.memo)
+        except _Overflow as exc:
+            raise _Fail(f"the value of a constant subexpression (`{exc.text}`) is outside the double precision "
+                        f"range (magnitude above {_DOUBLE_MAX:.3g})", node) from None
+
     # ------------------------------------------------------------ values
     def value(self, node, depth):
+        result = self._value(node, depth)
+        self._guard(result, node)
+        return result
+
+    def _value(self, node, depth):
         if depth > MAX_DEPTH:
             raise _Fail(f"expression is nested too deeply (more than {MAX_DEPTH} levels)", node)
         d = depth + 1
@@ -507,6 +677,11 @@ def parse_expression(text: str, *, names: Iterable[str] | None = None, source=No
     for r in expr.atoms(sympy.Rational):
         if _Converter._bits(r) > _MAX_LITERAL_BITS:
             raise fail(f"expression `{shown}` contains a number that is too large to write out")
+    try:
+        _approx(expr, conv.memo)
+    except _Overflow as exc:
+        raise fail(f"expression `{shown}`: the value of `{exc.text}` is outside the double precision range "
+                   f"(magnitude above {_DOUBLE_MAX:.3g})") from None
     # every parsed expression must be writable back (format_expression) and re-readable
     try:
         written = _write(expr)
@@ -754,6 +929,9 @@ def parse_equation(text: str, *, source=None, line=None):
             if coeff_text is None:
                 coeff = 1
             else:
+                if len(coeff_text.lstrip("0")) > 6 or int(coeff_text) > MAX_COEFFICIENT:
+                    raise fail(f"stoichiometric coefficient of `{name[:40]}` is too large (at most "
+                               f"{MAX_COEFFICIENT}) in reaction `{text.strip()[:80]}`")
                 coeff = int(coeff_text)
                 if coeff <= 0:
                     raise fail(f"stoichiometric coefficient of `{name}` must be a positive integer, got {coeff} "
@@ -761,6 +939,9 @@ def parse_equation(text: str, *, source=None, line=None):
             if not name.isidentifier():
                 raise fail(f"`{name}` is not a valid species name in reaction `{text.strip()}`")
             merged[name] = merged.get(name, 0) + coeff
+            if merged[name] > MAX_COEFFICIENT:
+                raise fail(f"stoichiometric coefficient of `{name[:40]}` is too large (at most {MAX_COEFFICIENT}) "
+                           f"in reaction `{text.strip()[:80]}`")
         return tuple(merged.items())
 
     reactants = side(left, "reactants")

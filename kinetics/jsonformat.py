@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from .errors import ParseError, SchemeError
-from .expressions import format_expression, parse_expression
+from .expressions import MAX_COEFFICIENT, format_expression, parse_expression
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
 from .units import UnitSystem
 
@@ -49,6 +50,42 @@ FORMAT_NAME = "nmdakin-scheme"
 FORMAT_VERSION = 1
 #: Largest JSON document read (characters).
 MAX_JSON_LENGTH = 50_000_000
+#: Deepest nesting of JSON arrays and objects read (the format itself needs 4 levels).
+MAX_JSON_DEPTH = 32
+#: Most digits of a JSON integer (larger integers are refused before Python converts them).
+MAX_INT_DIGITS = 30
+#: Longest text of a JSON number.
+MAX_NUMBER_LENGTH = 400
+
+# a string (to its closing quote, or to the end of an unterminated one: linear, no backtracking) or a bracket
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+(")?|[\[\]{}]', re.S)
+
+
+def _json_depth_ok(text: str, limit: int) -> bool:
+    """False if arrays/objects nest deeper than ``limit`` (strings skipped); stops at the first excess."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok[0] == '"':
+            if m.group(1) is None:
+                return True  # unterminated string: malformed, json reports it
+            continue
+        if tok in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        else:
+            depth -= 1
+    return True
+
+
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a hostile file's values are not echoed in full)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _bound(x: float):
@@ -105,7 +142,7 @@ class _Reader:
             raise self.fail(where, f"missing field(s) {', '.join(map(repr, missing))}")
         unknown = [k for k in value if k not in required and k not in optional]
         if unknown:
-            raise self.fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
+            raise self.fail(where, f"unknown field(s) {', '.join(map(_short, unknown[:5]))}")
         return value
 
     def list(self, value, where):
@@ -117,15 +154,22 @@ class _Reader:
         if value is None and optional:
             return None
         if not isinstance(value, str):
-            raise self.fail(where, f"expected a string, got {value!r}")
+            raise self.fail(where, f"expected a string, got {_short(value)}")
         return value
 
     def num(self, value, where):
         if isinstance(value, str) and value in ("inf", "-inf"):
             return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(where, f"expected a number, got {value!r}")
-        return float(value)
+            raise self.fail(where, f"expected a number, got {_short(value)}")
+        try:
+            out = float(value)
+        except OverflowError:
+            out = math.inf
+        if not math.isfinite(out):
+            raise self.fail(where, "number outside the double precision range (write \"inf\" or \"-inf\" "
+                                   "for an infinite bound)")
+        return out
 
     def expr(self, value, where, optional=False):
         text = self.str(value, where, optional)
@@ -185,7 +229,11 @@ def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
                 for j, item in enumerate(rd.list(r.get(key, []), f"{w}.{key}")):
                     if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
                             or isinstance(item[1], bool) or not isinstance(item[1], int)):
-                        raise rd.fail(f"{w}.{key}[{j}]", f"expected [species, integer coefficient], got {item!r}")
+                        raise rd.fail(f"{w}.{key}[{j}]", f"expected [species, integer coefficient], "
+                                                         f"got {_short(item)}")
+                    if not 1 <= item[1] <= MAX_COEFFICIENT:
+                        raise rd.fail(f"{w}.{key}[{j}]", f"stoichiometric coefficient must be an integer from 1 "
+                                                         f"to {MAX_COEFFICIENT}, got {_short(item[1])}")
                     out.append((item[0], item[1]))
                 return tuple(out)
 
@@ -225,10 +273,13 @@ def read_json(source) -> Scheme:
         (the message names the field).
     """
     name = None
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))
+                                    and len(source) <= 4096 and "\n" not in source):
         path = Path(source)
         name = str(path)
         try:
+            if path.stat().st_size > 4 * MAX_JSON_LENGTH:   # utf-8: at most 4 bytes a character
+                raise ParseError(f"JSON document too large ({path.stat().st_size} bytes)", source=name)
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ParseError(f"no such file: `{path}`") from None
@@ -241,11 +292,33 @@ def read_json(source) -> Scheme:
     if len(text) > MAX_JSON_LENGTH:
         raise ParseError(f"JSON document too long ({len(text)} characters)", source=name)
 
+    if not _json_depth_ok(text, MAX_JSON_DEPTH):
+        raise ParseError(f"JSON document nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and "
+                         f"objects)", source=name)
+
     def no_constants(c):
         raise ParseError(f"invalid JSON number `{c}`", source=name)
 
+    def parse_int(digits):
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise ParseError(f"JSON integer with {len(digits.lstrip('-'))} digits is too large (at most "
+                             f"{MAX_INT_DIGITS} digits)", source=name)
+        return int(digits)
+
+    def parse_float(text_):
+        if len(text_) > MAX_NUMBER_LENGTH:
+            raise ParseError(f"JSON number of {len(text_)} characters is too long (at most {MAX_NUMBER_LENGTH})",
+                             source=name)
+        return float(text_)
+
     try:
-        data = json.loads(text, parse_constant=no_constants)
+        data = json.loads(text, parse_constant=no_constants, parse_int=parse_int, parse_float=parse_float)
     except json.JSONDecodeError as exc:
         raise ParseError(f"malformed JSON: {exc.msg}", line=exc.lineno, source=name) from None
+    except RecursionError:
+        raise ParseError("JSON document nested too deeply", source=name) from None
+    except ParseError:
+        raise
+    except ValueError as exc:  # e.g. Python's limit on integer digits
+        raise ParseError(f"invalid JSON: {exc}", source=name) from None
     return scheme_from_dict(data, source=name)

@@ -478,6 +478,8 @@ class Pulses(_Component):
         t = _array(where, "times", self.times)
         amp = _per_item(where, "amplitude", self.amplitude, t.size)
         width = _per_item(where, "width", self.width, t.size, nonnegative=True)
+        if not isinstance(width, np.ndarray) and width == 0:
+            raise ProtocolError(f"{where}: `width` must be > 0, got 0 (a zero-width pulse has no effect)")
         order = np.argsort(t, kind="stable")
         object.__setattr__(self, "times", tuple(t[order].tolist()))
         object.__setattr__(self, "amplitude", _freeze(amp[order] if isinstance(amp, np.ndarray) else amp))
@@ -688,7 +690,8 @@ class Jumps(_Component):
 def pulses(input: str, times, amplitude=1.0, width=1.0) -> Pulses:
     """Square pulses: ``amplitude`` added to ``input`` for ``times[k] <= t < times[k] + width``.
 
-    Overlapping pulses add up. Zero-width pulses have no effect.
+    Overlapping pulses add up. A zero ``width`` is an error; a zero entry of a per-pulse ``width`` has no
+    effect on the schedule, and :func:`kinetics.simulate` refuses it (see :meth:`Protocol.check_window`).
 
     Parameters
     ----------
@@ -1300,6 +1303,40 @@ class Protocol:
         """
         t0, t_end = _window(t0, t_end)
         return _make_grid(t0, t_end, self._event_times()).boundaries.copy()
+
+    def check_window(self, t0: float, t_end: float) -> None:
+        """Refuse pulses that cannot act on ``[t0, t_end]``: a pulse of zero width, or a pulses component
+        none of whose pulses overlaps the window (a typo in the times or the window, usually).
+
+        :meth:`schedule` accepts both (they simply add nothing); :func:`kinetics.simulate`, :func:`kinetics.sweep`
+        and fitting datasets call this first, so such a stimulus is an error rather than a silent no-op.
+
+        Raises
+        ------
+        ProtocolError
+
+        Examples
+        --------
+        >>> Protocol([pulses("glu", [500.0])]).check_window(0.0, 100.0)   # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        kinetics.errors.ProtocolError: pulses on `glu`: every pulse lies outside the simulated window [0, 100] ...
+        """
+        t0, t_end = _window(t0, t_end)
+        for c in self.components:
+            if not isinstance(c, Pulses) or not c.times:
+                continue
+            t = np.asarray(c.times, dtype=float)
+            w = _values(c.width, t.size)
+            zero = np.flatnonzero(w == 0)
+            if zero.size:
+                raise ProtocolError(f"pulses on `{c.input}`: the pulse at t = {_fmt(t[zero[0]])} has zero width "
+                                    f"(no effect); remove it or give it a width > 0")
+            live = (t + w > t0) & (t < t_end)
+            if not live.any():
+                raise ProtocolError(f"pulses on `{c.input}`: every pulse lies outside the simulated window "
+                                    f"[{_fmt(t0)}, {_fmt(t_end)}] (the first starts at t = {_fmt(t[0])} and "
+                                    f"ends at t = {_fmt(t[0] + w[0])})")
 
     def schedule(self, t0: float, t_end: float, inputs: Sequence[str],
                  defaults: Mapping[str, float], states: Sequence[str] = ()) -> Schedule:

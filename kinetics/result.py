@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import ArgumentError, did_you_mean
+from .errors import ArgumentError, SolverError, did_you_mean
 
 __all__ = ["Result", "SweepResult"]
 
@@ -33,6 +33,9 @@ class Result:
         The solver that ran.
     stats : dict
         Solver statistics (steps, RHS and Jacobian evaluations, LU decompositions...).
+    nonfinite : dict
+        ``{name: first time}`` of the states and observables that are NaN or infinite somewhere; empty unless
+        ``simulate(..., nonfinite="warn")`` let such a result through (by default simulate raises).
 
     Examples
     --------
@@ -56,6 +59,7 @@ class Result:
         self._p_model = p_model
         self._schedule = schedule
         self._observable_fn = observable_fn
+        self.nonfinite = {}
 
     @cached_property
     def inputs(self) -> np.ndarray:
@@ -69,9 +73,20 @@ class Result:
         """``{name: values over t}`` for every observable of the scheme."""
         if not self.observable_names:
             return {}
-        vals = self._observable_fn(self.t, self.y.T, self._p_model, self.inputs.T)
-        return {n: np.broadcast_to(np.asarray(v, dtype=float), self.t.shape).copy()
-                for n, v in zip(self.observable_names, vals)}
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/inf are reported, not warned
+            vals = self._observable_fn(self.t, self.y.T, self._p_model, self.inputs.T)
+            return {n: np.broadcast_to(np.asarray(v, dtype=float), self.t.shape).copy()
+                    for n, v in zip(self.observable_names, vals)}
+
+    def nonfinite_columns(self) -> dict:
+        """``{name: first time}`` of every state and observable that is NaN or infinite at an output time."""
+        out = {}
+        cols = [(n, self.y[:, i]) for i, n in enumerate(self.state_names)] + list(self.observables.items())
+        for n, v in cols:
+            bad = ~np.isfinite(v)
+            if bad.any():
+                out[n] = float(self.t[int(np.argmax(bad))])
+        return out
 
     @property
     def names(self) -> tuple:
@@ -110,10 +125,16 @@ class Result:
         df = pd.DataFrame(cols, index=pd.Index(self.t, name="time"))
         return df
 
-    def to_csv(self, path, include=("states",)) -> None:
-        """Write ``time`` and the chosen columns as CSV (atomically)."""
+    def to_csv(self, path, include=("states",), *, nonfinite: str = "raise") -> None:
+        """Write ``time`` and the chosen columns as CSV (atomically).
+
+        A NaN or infinite value is a :class:`~kinetics.errors.SolverError` naming the column and the first
+        time, and nothing is written, unless ``nonfinite="write"`` (written as ``nan``, ``inf``, ``-inf``).
+        """
         from ._io import atomic_write_text
 
+        if nonfinite not in ("raise", "write"):
+            raise ArgumentError(f"`nonfinite` must be 'raise' or 'write', got {nonfinite!r}")
         names, cols = [], []
         if "states" in include:
             names += list(self.state_names)
@@ -125,6 +146,17 @@ class Result:
             names += list(self.input_names)
             cols += [self.inputs[:, i] for i in range(len(self.input_names))]
         table = np.column_stack([self.t] + cols) if cols else self.t[:, None]
+        if nonfinite == "raise":
+            bad = ~np.isfinite(table)
+            if bad.any():
+                cols_bad = np.flatnonzero(bad.any(axis=0))
+                j = int(cols_bad[0])
+                i = int(np.argmax(bad[:, j]))
+                name = (["time"] + names)[j]
+                raise SolverError(f"cannot write `{path}`: column `{name}` is not finite (NaN or inf) from "
+                                  f"t = {self.t[i]:.9g}" + (f" ({len(cols_bad)} columns are)" if len(cols_bad) > 1
+                                                             else "")
+                                  + "; pass nonfinite='write' to write them as nan/inf", t=float(self.t[i]))
         lines = [",".join(["time"] + names)]
         lines += [",".join(repr(float(x)) for x in row) for row in table]
         atomic_write_text(path, "\n".join(lines) + "\n")

@@ -70,9 +70,11 @@ from typing import Mapping
 import numpy as np
 import sympy
 
-from .errors import ArgumentError, ParseError, SchemeError
+from .errors import ArgumentError, ParseError, SchemeError, SolverError
+from .expressions import bounded_power, check_magnitude
 from .protocol import Protocol, jumps, steps
-from .scheme import RESERVED_NAMES, TIME, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
+from .scheme import (TIME, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species,
+                     check_name, name_from_text, name_part)
 from .units import UnitSystem, conversion_factor, parse_unit
 
 __all__ = ["read_sbml", "read_sbml_model", "SbmlModel", "SbmlImportWarning"]
@@ -80,8 +82,13 @@ __all__ = ["read_sbml", "read_sbml_model", "SbmlModel", "SbmlImportWarning"]
 AVOGADRO = 6.02214076e23
 #: SBML packages that do not change what a model computes (diagrams, grouping, extended math of L3V2 core).
 _HARMLESS_PACKAGES = {"layout", "render", "groups", "l3v2extendedmath"}
-#: Deepest nesting of function-definition calls followed.
+#: Deepest nesting of function-definition calls followed (checked before libsbml's consistency check).
 MAX_CALL_DEPTH = 64
+#: Deepest XML element nesting read (MathML included; checked before libsbml parses the document, whose
+#: recursive parser and consistency checks crash or take seconds on thousands of levels).
+MAX_XML_DEPTH = 300
+#: Largest SBML document read (bytes).
+MAX_SBML_BYTES = 100_000_000
 _NMDAKIN_NS = "urn:nmdakin:sbml-annotation:1"
 
 
@@ -188,7 +195,15 @@ class SbmlModel:
         from .simulate import simulate
 
         res = simulate(self.scheme, self.protocol, t_end=t_end, t_eval=t_eval, **options)
-        vals = self.values(res, amounts=amounts)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            vals = self.values(res, amounts=amounts)
+        if options.get("nonfinite", "raise") == "raise":
+            for k, v in vals.items():
+                bad = ~np.isfinite(np.asarray(v, dtype=float))
+                if bad.any():
+                    t_bad = float(res.t[int(np.argmax(bad))])
+                    raise SolverError(f"SBML symbol `{k}` is not finite (NaN or inf) from t = {t_bad:.9g}; pass "
+                                      f"nonfinite='warn' to get the values anyway", t=t_bad, method=res.method)
         return pd.DataFrame({"time": res.t, **vals})
 
 
@@ -211,6 +226,77 @@ def _evaluate_on(expr, result, pvals) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- reading the document
+class _TooDeep(Exception):
+    pass
+
+
+def _check_xml_limits(data, name) -> None:
+    """Refuse documents over :data:`MAX_SBML_BYTES` or nested deeper than :data:`MAX_XML_DEPTH` elements,
+    and DTDs (entity expansion), before libsbml parses them. Streams through expat (iterative, no
+    recursion); malformed XML is left to libsbml, which reports it with its own messages."""
+    from xml.parsers import expat
+
+    if len(data) > MAX_SBML_BYTES:
+        raise ParseError(f"SBML document too large ({len(data)} bytes; the limit is {MAX_SBML_BYTES})", source=name)
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    def start(tag, attrs):
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise _TooDeep
+
+    def end(tag):
+        depth[0] -= 1
+
+    def doctype(*args):
+        raise ParseError("SBML document with a DTD (<!DOCTYPE ...>) is not read", source=name)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except _TooDeep:
+        raise ParseError(f"SBML document nested too deeply (more than {MAX_XML_DEPTH} levels of XML elements, "
+                         f"e.g. MathML)", source=name) from None
+    except expat.ExpatError:
+        pass  # libsbml reports malformed XML
+
+
+def _check_function_depth(model, name) -> None:
+    """Refuse function definitions that call each other deeper than :data:`MAX_CALL_DEPTH` (or recursively),
+    before libsbml's consistency check (which takes exponential time on such chains)."""
+    L = _libsbml()
+    calls = {}
+    for i in range(model.getNumFunctionDefinitions()):
+        fd = model.getFunctionDefinition(i)
+        found = set()
+        stack = [fd.getMath()] if fd.getMath() is not None else []
+        while stack:
+            a = stack.pop()
+            if a.getType() == L.AST_FUNCTION and a.getName():
+                found.add(a.getName())
+            stack += [a.getChild(j) for j in range(a.getNumChildren())]
+        calls[fd.getId()] = found
+    depth = {}
+
+    def too_deep(fid):
+        return _unsupported(f"function definitions calling each other deeper than {MAX_CALL_DEPTH} levels "
+                            f"(or recursively)", f"function `{fid}`" + (f" in {name}" if name else ""))
+
+    def visit(fid, level):
+        if level > MAX_CALL_DEPTH:
+            raise too_deep(fid)
+        if fid not in depth:
+            depth[fid] = 1 + max((visit(g, level + 1) for g in calls[fid] if g in calls), default=0)
+        return depth[fid]
+
+    for fid in calls:
+        if visit(fid, 1) > MAX_CALL_DEPTH:
+            raise too_deep(fid)
+
+
 def _read_document(source):
     L = _libsbml()
     name = None
@@ -219,8 +305,17 @@ def _read_document(source):
         name = str(path)
         if not path.is_file():
             raise ParseError(f"no such SBML file: `{path}`")
+        try:
+            if path.stat().st_size > MAX_SBML_BYTES:
+                raise ParseError(f"SBML document too large ({path.stat().st_size} bytes; the limit is "
+                                 f"{MAX_SBML_BYTES})", source=name)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ParseError(f"cannot read SBML file `{path}`: {exc.strerror or exc}") from None
+        _check_xml_limits(data, name)
         doc = L.readSBMLFromFile(str(path))
     elif isinstance(source, str):
+        _check_xml_limits(source.encode("utf-8", "surrogatepass"), name)
         doc = L.readSBMLFromString(source)
     else:
         raise ArgumentError(f"read_sbml needs a path or SBML text, got {type(source).__name__}")
@@ -232,6 +327,7 @@ def _read_document(source):
         raise ParseError(f"malformed or invalid SBML: {msg}", source=name)
     if doc.getModel() is None:
         raise ParseError("the SBML document has no <model>", source=name)
+    _check_function_depth(doc.getModel(), name)
     for i in range(doc.getNumPlugins()):
         pkg = doc.getPlugin(i).getPackageName()
         if pkg in _HARMLESS_PACKAGES or doc.getLevel() < 3:
@@ -269,13 +365,35 @@ class _Math:
                 raise _unsupported("function definition without math", f"function `{fd.getId()}`")
             args = [fd.getArgument(j).getName() for j in range(fd.getNumArguments())]
             self.functions[fd.getId()] = (args, fd.getBody(), fd.getId())
+        self.memo = {}   # values of constant subexpressions (magnitude guard), shared by every conversion
 
     def __call__(self, ast, where: str, local=None):
         if ast is None:
             raise _unsupported("missing math", where)
-        return self.conv(ast, where, dict(local or {}), 0)
+        try:
+            out = self.conv(ast, where, dict(local or {}), 0)
+        except RecursionError:
+            raise _unsupported("math nested too deeply", where) from None
+        if isinstance(out, sympy.Basic) and out.has(sympy.zoo, sympy.oo, -sympy.oo):
+            raise ParseError(f"{where}: the math is infinite or undefined (a division by zero, log(0)...?)")
+        return out
 
     def conv(self, a, where, local, depth):
+        out = self._conv(a, where, local, depth)
+        if isinstance(out, sympy.Expr):
+            try:
+                check_magnitude(out, self.memo)
+            except ParseError as exc:
+                raise ParseError(f"{where}: {exc}") from None
+        return out
+
+    def power(self, base, exponent, where):
+        try:
+            return bounded_power(base, exponent, self.memo)
+        except ParseError as exc:
+            raise ParseError(f"{where}: {exc}") from None
+
+    def _conv(self, a, where, local, depth):
         L = self.L
         t = a.getType()
         kids = [a.getChild(i) for i in range(a.getNumChildren())]
@@ -318,13 +436,19 @@ class _Math:
         if t == L.AST_TIMES:
             return sympy.Mul(*[c(k) for k in kids])
         if t == L.AST_DIVIDE:
-            return c(kids[0]) / c(kids[1])
+            num, den = c(kids[0]), c(kids[1])
+            if getattr(den, "is_zero", False):
+                raise ParseError(f"{where}: division by zero")
+            return num * self.power(den, sympy.Integer(-1), where)
         if t in (L.AST_POWER, L.AST_FUNCTION_POWER):
-            return c(kids[0]) ** c(kids[1])
+            return self.power(c(kids[0]), c(kids[1]), where)
         if t == L.AST_FUNCTION_ROOT:
             if len(kids) == 1:
-                return sympy.sqrt(c(kids[0]))
-            return c(kids[1]) ** (1 / c(kids[0]))
+                return self.power(c(kids[0]), sympy.S.Half, where)
+            degree = c(kids[0])
+            if getattr(degree, "is_zero", False):
+                raise ParseError(f"{where}: root of degree 0")
+            return self.power(c(kids[1]), self.power(degree, sympy.Integer(-1), where), where)
         if t == L.AST_FUNCTION_LOG:
             if len(kids) == 1:
                 return sympy.log(c(kids[0]), 10)
@@ -337,7 +461,16 @@ class _Math:
                   L.AST_FUNCTION_CEILING: sympy.ceiling,
                   L.AST_FUNCTION_SEC: sympy.sec, L.AST_FUNCTION_CSC: sympy.csc, L.AST_FUNCTION_COT: sympy.cot}
         if t in simple:
-            return simple[t](c(kids[0]))
+            arg = c(kids[0])
+            if t in (L.AST_FUNCTION_FLOOR, L.AST_FUNCTION_CEILING):
+                varying = sorted(s.name for s in arg.free_symbols if s != TIME)
+                if varying:
+                    fname = "floor" if t == L.AST_FUNCTION_FLOOR else "ceiling"
+                    raise _unsupported(f"`{fname}` of an expression of {', '.join(f'`{n}`' for n in varying)}",
+                                       where, "kinetics differentiates rate laws (Jacobian, sensitivities) and "
+                                              f"`{fname}` has no derivative; it is supported only of time "
+                                              "and numbers")
+            return simple[t](arg)
         if t == L.AST_FUNCTION_MAX:
             return sympy.Max(*[c(k) for k in kids])
         if t == L.AST_FUNCTION_MIN:
@@ -507,6 +640,20 @@ def _annotation(element, tag):
     return None
 
 
+def _is_name(text) -> bool:
+    """Whether ``text`` is a scheme name as it is (:func:`kinetics.scheme.check_name` keeps it unchanged)."""
+    try:
+        return check_name(text) == text
+    except SchemeError:
+        return False
+
+
+def _name_base(text) -> str:
+    """Letters, digits and ``_`` of ``text`` (not starting with a digit or ``_``); may still be reserved."""
+    s = name_part(text, "x")
+    return "m_" + s if s[0].isdigit() else s
+
+
 def _notes_text(element) -> str:
     if not element.isSetNotes():
         return ""
@@ -561,10 +708,9 @@ class _Importer:
         taken = set(kind)
         rename = {}
         for sid in kind:
-            if sid in RESERVED_NAMES or sid.startswith("_") or not sid.isidentifier():
-                new = sid.lstrip("_") or "x"
-                new = new + "_"
-                while new in taken or new in RESERVED_NAMES:
+            if not _is_name(sid):  # the one name rule (kinetics.scheme.check_name); SIds are ASCII already
+                new = _name_base(sid) + "_"
+                while new in taken or not _is_name(new):
                     new += "_"
                 taken.add(new)
                 rename[sid] = new
@@ -968,11 +1114,18 @@ class _Importer:
         if order and sorted(order) == sorted(x.name for x in state_species):
             rank = {n: i for i, n in enumerate(order)}
             state_species.sort(key=lambda x: rank[x.name])
-        name = ann_scheme.get("name") or m.getId() or m.getName() or (Path(self.source).stem if self.source else "sbml")
+        # the scheme name is an SBML id (nmdakin's annotation, else the model's id), never the free-text
+        # model name: that one is kept, as text, at the start of the description (escaped where written)
+        name = next((x for x in (ann_scheme.get("name"), m.getId()) if x and _is_name(x)), None)
+        if name is None:
+            name = name_from_text(m.getId() or m.getName() or (Path(self.source).stem if self.source else ""), "sbml")
+        description = ann_scheme.get("description", _notes_text(m) if not ann_scheme else "")
+        label = " ".join(m.getName().split()) if m.isSetName() else ""
+        if label and label != name and not description.startswith(label):
+            description = f"{label}: {description}" if description else label
         try:
             scheme = Scheme(name, species=state_species, parameters=parameters, inputs=inputs, reactions=reactions_out,
-                            observables=observables, rate_rules=rr, units=system,
-                            description=ann_scheme.get("description", _notes_text(m) if not ann_scheme else ""),
+                            observables=observables, rate_rules=rr, units=system, description=description,
                             reference=ann_scheme.get("reference", ""))
         except SchemeError as exc:
             raise SchemeError(f"SBML model `{m.getId()}`{self.where_file} does not make a valid scheme: {exc}") from None
@@ -985,8 +1138,8 @@ class _Importer:
 
     # ------------------------------------------------------------------ helpers
     def fresh(self, base: str) -> str:
-        name = base
-        while name in self.taken or name in RESERVED_NAMES:
+        name = base if _is_name(base) else _name_base(base)
+        while name in self.taken or not _is_name(name):
             name += "_"
         self.taken.add(name)
         return name

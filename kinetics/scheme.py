@@ -40,6 +40,8 @@ from __future__ import annotations
 import hashlib
 import keyword
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
@@ -60,6 +62,10 @@ __all__ = [
     "as_scheme",
     "TIME",
     "RESERVED_NAMES",
+    "check_name",
+    "name_part",
+    "name_from_text",
+    "qualified_name",
 ]
 
 #: The symbol for time in every expression.
@@ -68,12 +74,83 @@ TIME = sympy.Symbol("t")
 RESERVED_NAMES = frozenset({"t", "time", "pi", "e", "E_", "inf", "nan"}) | frozenset(keyword.kwlist)
 
 
-def _check_name(name, kind: str) -> str:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise SchemeError(f"{kind} name {name!r} is not a valid identifier (letters, digits, _; not starting with a digit)")
-    if name in RESERVED_NAMES or name.startswith("_"):
-        raise SchemeError(f"{kind} name `{name}` is reserved; choose another name")
-    return name
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_name(name, kind: str = "component") -> str:
+    """The one rule for every name: of a scheme, species, parameter, input, observable, reaction, rate-rule target.
+
+    Returns the name in its canonical form, or raises :class:`~kinetics.errors.SchemeError`:
+
+    1. the name is NFKC-normalised — Python's parser (which reads every expression, see
+       :mod:`kinetics.expressions`) does so for identifiers, so ``ﬁ`` in an expression *is* ``fi``; the
+       component must be the same one, and two names equal once normalised are one name (a duplicate);
+    2. the result must be an **ASCII** identifier, ``[A-Za-z_][A-Za-z0-9_]*``: names are written unchanged
+       as SBML ids (SId is ASCII), C and NMODL identifiers, so they can never carry anything else into
+       generated code (free text goes through :mod:`kinetics.escape`);
+    3. it must not be reserved (:data:`RESERVED_NAMES`: ``t``, ``pi``, Python keywords...) nor start with
+       ``_`` (kept for generated temporaries).
+
+    Names built from free text (a file name, a condition label) use :func:`name_part` first.
+
+    >>> check_name("ﬁ", "species")
+    'fi'
+    >>> check_name("µ", "parameter")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    kinetics.errors.SchemeError: parameter name 'µ' is not a valid name: names are ASCII identifiers ...
+    """
+    if not isinstance(name, str):
+        raise SchemeError(f"{kind} name must be a string, got {type(name).__name__}: {name!r}")
+    norm = unicodedata.normalize("NFKC", name)
+    if _NAME.fullmatch(norm) is None:
+        after = f"; after NFKC normalisation {norm!r}" if norm != name else ""
+        raise SchemeError(f"{kind} name {name!r} is not a valid name: names are ASCII identifiers (letters A-Z, a-z, "
+                          f"digits and _, not starting with a digit{after}), because they are written unchanged as "
+                          f"SBML ids and C and NMODL identifiers; put free text in a description or note")
+    if norm in RESERVED_NAMES or norm.startswith("_"):
+        raise SchemeError(f"{kind} name `{norm}` is reserved; choose another name")
+    return norm
+
+
+_check_name = check_name
+
+
+def _nfkc(name):
+    """A name looked up as the rule writes it (``ﬁ`` finds ``fi``); other values unchanged."""
+    return unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+
+
+def name_part(text, default: str = "x") -> str:
+    """Free text made into a piece of a name: NFKC, every run of characters other than ASCII letters and
+    digits one ``_``, no ``_`` at either end (``"AP5+SP"`` -> ``"AP5_SP"``); ``default`` if nothing is left.
+
+    The result is not checked: a name starting with it goes through :func:`check_name`.
+    """
+    s = re.sub(r"[^A-Za-z0-9]+", "_", unicodedata.normalize("NFKC", str(text))).strip("_")
+    return s or default
+
+
+def name_from_text(text, default: str = "scheme") -> str:
+    """A valid name made from free text (a file's stem, an SBML model's name): :func:`name_part`, ``m_`` before
+    a leading digit, ``_`` after a reserved word. For *defaults* only: a name the user gives is checked, never
+    rewritten."""
+    s = name_part(text, default)
+    if s[0].isdigit():
+        s = "m_" + s
+    while s in RESERVED_NAMES:
+        s += "_"
+    return check_name(s)
+
+
+def qualified_name(base: str, *qualifiers) -> str:
+    """The name of a variant of scheme ``base``: ``base__q1_q2`` (``__`` then the qualifiers, each through
+    :func:`name_part`, joined by ``_``): ``qualified_name("glun1_glun2", "destexhe1994", "AP5")`` is
+    ``"glun1_glun2__destexhe1994_AP5"``. This is the library's convention for names that used to be
+    written ``base[q1,q2]``; a readable label belongs in the scheme's ``description``.
+    """
+    parts = [name_part(q, "") for q in qualifiers]
+    parts = [p for p in parts if p]
+    return check_name(base + ("__" + "_".join(parts) if parts else ""), "scheme")
 
 
 def _finite(value, what: str) -> float:
@@ -109,8 +186,10 @@ def _as_expr(value, what: str) -> sympy.Expr:
         expr = sympy.Float(value) if isinstance(value, float) else sympy.Integer(value)
     else:
         raise SchemeError(f"{what} must be an expression string, a number or a sympy expression, got {value!r}")
-    # canonical plain symbols, whatever assumptions the caller's symbols carried
-    return expr.xreplace({s: sympy.Symbol(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)})
+    # canonical plain symbols, whatever assumptions the caller's symbols carried, named in NFKC as the
+    # parser and check_name write names (a sympy Symbol("ﬁ") is the component `fi`)
+    return expr.xreplace({s: sympy.Symbol(unicodedata.normalize("NFKC", s.name))
+                          for s in expr.free_symbols if isinstance(s, sympy.Symbol)})
 
 
 @dataclass(frozen=True)
@@ -137,7 +216,7 @@ class Species:
     note: str = ""
 
     def __post_init__(self):
-        _check_name(self.name, "species")
+        object.__setattr__(self, "name", check_name(self.name, "species"))
         object.__setattr__(self, "initial", _finite(self.initial, f"initial value of species `{self.name}`"))
         if self.nonnegative and self.initial < 0:
             raise SchemeError(f"initial value of species `{self.name}` is negative ({self.initial}); "
@@ -157,8 +236,8 @@ class Parameter:
 
     Examples
     --------
-    >>> Parameter("Rb", 5.0, "1/(uM*s)", reference="Destexhe et al. 1994, Table 1")
-    Parameter(name='Rb', value=5.0, unit='1/(uM*s)', bounds=(0.0, inf), reference='Destexhe et al. 1994, Table 1', note='')
+    >>> Parameter("Rb", 5.0, "1/(uM*s)", reference="Destexhe et al. 1998")
+    Parameter(name='Rb', value=5.0, unit='1/(uM*s)', bounds=(0.0, inf), reference='Destexhe et al. 1998', note='')
     """
 
     name: str
@@ -169,7 +248,7 @@ class Parameter:
     note: str = ""
 
     def __post_init__(self):
-        _check_name(self.name, "parameter")
+        object.__setattr__(self, "name", check_name(self.name, "parameter"))
         object.__setattr__(self, "value", _finite(self.value, f"value of parameter `{self.name}`"))
         parse_unit(self.unit)
         try:
@@ -201,7 +280,7 @@ class Input:
     note: str = ""
 
     def __post_init__(self):
-        _check_name(self.name, "input")
+        object.__setattr__(self, "name", check_name(self.name, "input"))
         object.__setattr__(self, "default", _finite(self.default, f"default of input `{self.name}`"))
         if self.unit is not None:
             parse_unit(self.unit)
@@ -214,7 +293,7 @@ def _stoich(pairs, what) -> tuple:
             name, coeff = item, 1
         else:
             name, coeff = item
-        _check_name(name, "species")
+        name = check_name(name, "species")
         if isinstance(coeff, bool) or not isinstance(coeff, (int, float)) or coeff <= 0 or int(coeff) != coeff:
             raise SchemeError(f"stoichiometric coefficient of `{name}` in {what} must be a positive integer, got {coeff!r}")
         out.append((name, int(coeff)))
@@ -257,7 +336,7 @@ class Reaction:
             if self.reverse is not None:
                 object.__setattr__(self, "reverse", _as_expr(self.reverse, f"reverse rate of {label}"))
         if self.name:
-            _check_name(self.name, "reaction")
+            object.__setattr__(self, "name", check_name(self.name, "reaction"))
 
     @property
     def reversible(self) -> bool:
@@ -329,7 +408,7 @@ class Observable:
     note: str = ""
 
     def __post_init__(self):
-        _check_name(self.name, "observable")
+        object.__setattr__(self, "name", check_name(self.name, "observable"))
         object.__setattr__(self, "expr", _as_expr(self.expr, f"observable `{self.name}`"))
         if self.unit is not None:
             parse_unit(self.unit)
@@ -343,7 +422,7 @@ class RateRule:
     expr: sympy.Expr
 
     def __post_init__(self):
-        _check_name(self.species, "species")
+        object.__setattr__(self, "species", check_name(self.species, "species"))
         object.__setattr__(self, "expr", _as_expr(self.expr, f"rate rule of `{self.species}`"))
 
 
@@ -391,6 +470,7 @@ class Scheme:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
             raise SchemeError("a scheme needs a non-empty `name`")
+        object.__setattr__(self, "name", check_name(self.name, "scheme"))
         for attr, cls in (("species", Species), ("parameters", Parameter), ("inputs", Input),
                           ("reactions", Reaction), ("observables", Observable), ("rate_rules", RateRule)):
             object.__setattr__(self, attr, _tuple_of(getattr(self, attr), cls, f"`{attr}` of scheme `{self.name}`"))
@@ -410,7 +490,8 @@ class Scheme:
             for it in items:
                 if it.name in seen:
                     raise SchemeError(f"duplicate name `{it.name}` in scheme `{self.name}`: "
-                                      f"already used by a {seen[it.name]}, now as a {kind}")
+                                      f"already used by a {seen[it.name]}, now as a {kind} (names are compared "
+                                      f"after NFKC normalisation: `ﬁ` is `fi`)")
                 seen[it.name] = kind
         known = set(seen) | {"t"}
         species = set(self.species_names)
@@ -487,6 +568,7 @@ class Scheme:
         return tuple(o.name for o in self.observables)
 
     def _lookup(self, items, name, kind):
+        name = _nfkc(name)
         for it in items:
             if it.name == name:
                 return it
@@ -526,7 +608,7 @@ class Scheme:
 
         >>> s2 = s.with_parameters(koff=0.2)  # doctest: +SKIP
         """
-        values = {**(values or {}), **kw}
+        values = {_nfkc(k): v for k, v in {**(values or {}), **kw}.items()}
         names = set(self.parameter_names)
         for n in values:
             if n not in names:
@@ -536,7 +618,7 @@ class Scheme:
 
     def with_initial(self, values: Mapping[str, float] | None = None, **kw) -> "Scheme":
         """A new scheme with initial values replaced."""
-        values = {**(values or {}), **kw}
+        values = {_nfkc(k): v for k, v in {**(values or {}), **kw}.items()}
         names = set(self.species_names)
         for n in values:
             if n not in names:
@@ -546,7 +628,7 @@ class Scheme:
 
     def with_inputs(self, values: Mapping[str, float] | None = None, **kw) -> "Scheme":
         """A new scheme with input defaults replaced."""
-        values = {**(values or {}), **kw}
+        values = {_nfkc(k): v for k, v in {**(values or {}), **kw}.items()}
         names = set(self.input_names)
         for n in values:
             if n not in names:
@@ -557,6 +639,7 @@ class Scheme:
     def rename(self, mapping: Mapping[str, str], name: str | None = None) -> "Scheme":
         """A new scheme with components renamed everywhere (``{"O": "O_pre"}``)."""
         known = set(self.species_names) | set(self.parameter_names) | set(self.input_names) | set(self.observable_names)
+        mapping = {unicodedata.normalize("NFKC", str(o)): check_name(n) for o, n in mapping.items()}
         for old in mapping:
             if old not in known:
                 raise SchemeError(f"cannot rename unknown name `{old}` in scheme `{self.name}`" + did_you_mean(old, known))
@@ -681,7 +764,7 @@ def compose(schemes: Sequence[Scheme], name: str | None = None, description: str
         for r in s.rate_rules:
             rr[r.species] = rr.get(r.species, 0) + r.expr
     return Scheme(
-        name=name or "+".join(s.name for s in schemes),
+        name=name or "__".join(s.name for s in schemes),
         species=_merge([s.species for s in schemes], "species", lambda x: (x.initial, x.unit, x.nonnegative)),
         parameters=_merge([s.parameters for s in schemes], "parameter", lambda x: (x.value, x.unit, x.bounds)),
         inputs=_merge([s.inputs for s in schemes], "input", lambda x: (x.default, x.unit)),

@@ -7,7 +7,8 @@ Methods
     C, compiled once per scheme structure. Each segment starts with Dormand–Prince
     5(4) and switches to an L-stable Rosenbrock method (with the analytic Jacobian)
     when stiffness is detected. Falls back to scipy ``LSODA`` with a warning when
-    no C compiler is available.
+    no C compiler is available or the model's library cannot be built (a broken
+    compiler, no usable folder).
 ``"dopri5"``, ``"rodas"``
     The native explicit or Rosenbrock method alone.
 ``"LSODA"``, ``"BDF"``, ``"Radau"``, ``"RK45"``, ``"DOP853"``, ``"RK23"``
@@ -19,6 +20,7 @@ discontinuity. Default tolerances: ``rtol=1e-6``, ``atol=1e-9``.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .compile import c_source, numpy_functions
+from .codegen import c_source, numpy_functions
 from .errors import ArgumentError, CompilerError, SchemeError, SolverError, did_you_mean
 from .odesystem import OdeSystem, derive
 from .protocol import Protocol
@@ -34,13 +36,20 @@ from .result import Result, SweepResult
 from .scheme import Scheme, as_scheme
 from .schedule import JUMP_SET, Schedule
 
-__all__ = ["simulate", "sweep", "NATIVE_METHODS", "SCIPY_METHODS", "DEFAULT_RTOL", "DEFAULT_ATOL"]
+__all__ = ["simulate", "sweep", "NATIVE_METHODS", "SCIPY_METHODS", "DEFAULT_RTOL", "DEFAULT_ATOL",
+           "MAX_OUTPUT_BYTES", "check_output_size"]
 
 NATIVE_METHODS = {"auto": 0, "dopri5": 1, "rodas": 2}
 SCIPY_METHODS = ("LSODA", "BDF", "Radau", "RK45", "DOP853", "RK23")
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 DEFAULT_POINTS = 1001
+#: Largest memory (bytes) the output arrays of one call may take: time, states, observables and inputs of
+#: ``simulate`` (float64), all the trajectories of ``sweep``. 1 GiB: about 13 million time points of a
+#: 10-column model. Checked before anything is allocated.
+MAX_OUTPUT_BYTES = 2 ** 30
+#: What ``simulate(..., nonfinite=...)`` may do with NaN/inf states or observables.
+_NONFINITE_MODES = ("raise", "warn")
 
 #: Solver statistics reported by every method (scipy methods leave out what scipy does not count).
 _NATIVE_STATS = {"n_steps": "steps", "n_rejected": "rejected_steps", "n_rhs": "rhs_evaluations",
@@ -50,6 +59,8 @@ _NATIVE_STATS = {"n_steps": "steps", "n_rejected": "rejected_steps", "n_rhs": "r
 _native_lock = threading.Lock()
 _native_solvers: dict = {}
 _warned_fallback = False
+_native_failures: dict = {}     # (system.key, $CC) -> the CompilerError of a failed build (not retried)
+_native_warned: set = set()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -101,6 +112,16 @@ def _param_vector(scheme: Scheme, params) -> tuple[dict, np.ndarray]:
     return values, vec
 
 
+def _check_initial_signs(scheme: Scheme, vec: np.ndarray, atol: np.ndarray) -> None:
+    """A non-negative species may not start below zero; values within its absolute tolerance of zero
+    (round-off of a steady state or of a previous run's final state) are accepted."""
+    for i, s in enumerate(scheme.species):
+        if s.nonnegative and vec[i] < -atol[i]:
+            raise ArgumentError(f"initial value of species `{s.name}` is negative ({vec[i]:g}) in `y0`, but "
+                                f"`{s.name}` is a non-negative species (a concentration or amount); give a value "
+                                f">= 0, or declare it Species(..., nonnegative=False)")
+
+
 def _initial_vector(scheme: Scheme, y0) -> np.ndarray:
     names = scheme.species_names
     vec = np.array([s.initial for s in scheme.species], dtype=float)
@@ -121,7 +142,21 @@ def _initial_vector(scheme: Scheme, y0) -> np.ndarray:
     return vec
 
 
-def _time_grid(t0, t_end, t_eval) -> tuple[float, float, np.ndarray]:
+def check_output_size(n_points, n_columns: int, runs: int = 1) -> None:
+    """Raise :class:`ArgumentError` if ``runs`` trajectories of ``n_points`` times x ``n_columns`` float64
+    values would exceed :data:`MAX_OUTPUT_BYTES` (call it before allocating a time grid)."""
+    n_columns, runs = max(int(n_columns), 1), max(int(runs), 1)
+    size = 8 * int(n_points) * n_columns * runs
+    if size > MAX_OUTPUT_BYTES:
+        most = MAX_OUTPUT_BYTES // (8 * n_columns * runs)
+        raise ArgumentError(f"{int(n_points)} output points x {n_columns} columns"
+                            + (f" x {runs} runs" if runs > 1 else "")
+                            + f" would take {size / 2 ** 30:.3g} GiB; the limit is "
+                              f"{MAX_OUTPUT_BYTES / 2 ** 30:.3g} GiB (kinetics.simulate.MAX_OUTPUT_BYTES): "
+                              f"ask for at most {most} points")
+
+
+def _time_grid(t0, t_end, t_eval, n_points=None, n_columns: int = 1) -> tuple[float, float, np.ndarray]:
     try:
         t0, t_end = float(t0), float(t_end)
     except (TypeError, ValueError):
@@ -130,9 +165,17 @@ def _time_grid(t0, t_end, t_eval) -> tuple[float, float, np.ndarray]:
         raise ArgumentError(f"`t0` and `t_end` must be finite, got {t0}, {t_end}")
     if t_end <= t0:
         raise ArgumentError(f"`t_end` ({t_end}) must be greater than `t0` ({t0})")
+    if n_points is not None:
+        if t_eval is not None:
+            raise ArgumentError("give `t_eval` or `n_points`, not both")
+        if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 1:
+            raise ArgumentError(f"`n_points` must be a positive integer, got {n_points!r}")
     if t_eval is None:
-        return t0, t_end, np.linspace(t0, t_end, DEFAULT_POINTS)
+        n = DEFAULT_POINTS if n_points is None else int(n_points)
+        check_output_size(n, n_columns)
+        return t0, t_end, np.linspace(t0, t_end, n)
     te = np.asarray(t_eval, dtype=float).ravel()
+    check_output_size(te.size, n_columns)
     if te.size == 0:
         raise ArgumentError("`t_eval` is empty")
     if not np.all(np.isfinite(te)):
@@ -149,6 +192,7 @@ def _schedule(scheme: Scheme, protocol, t0, t_end) -> Schedule:
         protocol = Protocol.empty()
     if not isinstance(protocol, Protocol):
         raise ArgumentError(f"`protocol` must be a kinetics.protocol.Protocol, got {type(protocol).__name__}")
+    protocol.check_window(t0, t_end)
     return protocol.schedule(t0, t_end, inputs=scheme.input_names,
                              defaults={u.name: u.default for u in scheme.inputs},
                              states=scheme.species_names)
@@ -165,6 +209,27 @@ def native_solver(system: OdeSystem):
             solver = native.NativeSolver(path, system.n_states, len(system.p), len(system.u))
             _native_solvers[system.key] = solver
     return solver
+
+
+def _native_or_fallback(system: OdeSystem, method: str, resolved: str):
+    """``(solver, resolved)``: the native solver of ``system``, or ``(None, "LSODA")`` with a warning when it
+    cannot be built (a broken compiler, no usable folder) and ``method`` is ``"auto"``; an explicitly requested
+    native method re-raises the :class:`CompilerError`."""
+    failure_key = (system.key, os.environ.get("CC"))
+    try:
+        if failure_key in _native_failures:
+            raise _native_failures[failure_key]
+        return native_solver(system), resolved
+    except CompilerError as exc:
+        _native_failures[failure_key] = exc
+        if method != "auto":
+            raise
+        if failure_key not in _native_warned:
+            _native_warned.add(failure_key)
+            reason = str(exc).splitlines()[0]
+            warnings.warn(f"the native solver could not be built ({reason}): kinetics falls back to scipy LSODA "
+                          "(slower) for this model", RuntimeWarning, stacklevel=3)
+        return None, "LSODA"
 
 
 def _resolve_method(method: str) -> str:
@@ -251,7 +316,8 @@ def _solve_scipy(system, funcs, schedule, state_index, p_vec, y0, t_eval, method
 # --------------------------------------------------------------------------- public API
 def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=None, params=None, y0=None,
              method: str = "auto", rtol: float = DEFAULT_RTOL, atol=DEFAULT_ATOL, t0: float = 0.0,
-             max_step: float | None = None, first_step: float | None = None, max_steps: int | None = None) -> Result:
+             max_step: float | None = None, first_step: float | None = None, max_steps: int | None = None,
+             n_points: int | None = None, nonfinite: str = "raise") -> Result:
     """Simulate a scheme under a protocol.
 
     Parameters
@@ -263,10 +329,14 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
         End time, in the scheme's time unit.
     t_eval : array_like, optional
         Sorted output times in ``[t0, t_end]``; default 1001 evenly spaced points.
+    n_points : int, optional
+        Instead of ``t_eval``: this many evenly spaced output points. The output arrays (time, states,
+        observables, inputs) may take at most :data:`MAX_OUTPUT_BYTES` (1 GiB); a larger request is an
+        :class:`ArgumentError` before anything is allocated.
     params : mapping, optional
         Parameter overrides, each in the parameter's declared unit.
     y0 : mapping or array, optional
-        Initial-state overrides.
+        Initial-state overrides (a non-negative species may not be set below zero).
     method : str
         ``"auto"`` (native), ``"dopri5"``, ``"rodas"``, or a scipy method (see module docstring).
     rtol, atol : float
@@ -275,6 +345,10 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     max_step, first_step : float, optional
     max_steps : int, optional
         Step budget of the native solver (default 10**7).
+    nonfinite : {"raise", "warn"}
+        What to do when a state or observable is NaN or infinite at an output time (e.g. an observable
+        ``log(A - 1)`` once ``A < 1``): ``"raise"`` (default) a :class:`SolverError` naming it and the first
+        such time; ``"warn"`` returns the result with a warning and the offenders in ``Result.nonfinite``.
 
     Returns
     -------
@@ -283,7 +357,8 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     Raises
     ------
     SolverError
-        When the solver fails (with the time reached, status and message).
+        When the solver fails (with the time reached, status and message), or a state or observable is not
+        finite (unless ``nonfinite="warn"``).
     SchemeError, ArgumentError, ProtocolError
         For invalid input, before any work starts.
 
@@ -297,10 +372,14 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     True
     """
     scheme = as_scheme(model)
-    t0, t_end, t_eval = _time_grid(t0, t_end, t_eval)
+    if nonfinite not in _NONFINITE_MODES:
+        raise ArgumentError(f"`nonfinite` must be one of {list(_NONFINITE_MODES)}, got {nonfinite!r}")
+    n_columns = 1 + len(scheme.species) + len(scheme.observables) + len(scheme.inputs)
+    t0, t_end, t_eval = _time_grid(t0, t_end, t_eval, n_points, n_columns)
     rtol, atol_vec = _check_tolerances(rtol, atol, len(scheme.species), scheme.species_names)
     values, p_vec = _param_vector(scheme, params)
     y_init = _initial_vector(scheme, y0)
+    _check_initial_signs(scheme, y_init, atol_vec)
     for name, v in (("max_step", max_step), ("first_step", first_step)):
         if v is not None and not (math.isfinite(v) and v > 0):
             raise ArgumentError(f"`{name}` must be a positive number, got {v}")
@@ -309,12 +388,13 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     schedule = _schedule(scheme, protocol, t0, t_end)
     resolved = _resolve_method(method)
     system = derive(scheme)
+    if resolved in NATIVE_METHODS:
+        solver, resolved = _native_or_fallback(system, method, resolved)
     funcs = numpy_functions(system) if (resolved in SCIPY_METHODS or system.observable_names) else None
     state_index = {n: i for i, n in enumerate(scheme.species_names)}
     if resolved in NATIVE_METHODS:
         from .native import SegmentArrays
 
-        solver = native_solver(system)
         seg = SegmentArrays.from_schedule(schedule, state_index)
         y_out, _, stats = solver.solve(p_vec, y_init, seg, t_eval, method=resolved, rtol=rtol, atol=atol_vec,
                                        first_step=first_step or 0.0, max_step=max_step or 0.0,
@@ -323,9 +403,30 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     else:
         y_out, _, stats = _solve_scipy(system, funcs, schedule, state_index, p_vec, y_init, t_eval, resolved,
                                        rtol, atol_vec, max_step, first_step)
-    return Result(t=t_eval, y=y_out, scheme=scheme, system=system, p_model=p_vec, schedule=schedule,
-                  params=values, protocol=protocol, method=resolved, stats=stats,
-                  observable_fn=funcs.observables if funcs else None)
+    result = Result(t=t_eval, y=y_out, scheme=scheme, system=system, p_model=p_vec, schedule=schedule,
+                    params=values, protocol=protocol, method=resolved, stats=stats,
+                    observable_fn=funcs.observables if funcs else None)
+    _check_finite(result, nonfinite)
+    return result
+
+
+def _check_finite(result: Result, mode: str) -> None:
+    """Raise (or warn about) NaN/inf states and observables, naming each and the first time it happens."""
+    bad = result.nonfinite_columns()
+    if not bad:
+        return
+    order = sorted(bad, key=bad.get)
+    first = order[0]
+    listed = ", ".join(f"`{n}` (from t = {bad[n]:.6g})" for n in order[:5])
+    what = "observable" if first in result.observable_names else "state"
+    if mode == "raise":
+        also = f" (also non-finite: {', '.join(f'`{n}`' for n in order[1:6])})" if len(order) > 1 else ""
+        raise SolverError(f"{what} `{first}` is not finite (NaN or inf) from t = {bad[first]:.9g}{also}; check "
+                          f"its expression and the parameter values, or pass nonfinite='warn' to get the "
+                          f"result with these values flagged", t=bad[first], method=result.method)
+    warnings.warn(f"non-finite values (NaN or inf) in {listed}; see Result.nonfinite", RuntimeWarning,
+                  stacklevel=3)
+    result.nonfinite = dict(bad)
 
 
 def _param_table(scheme: Scheme, params) -> dict:
@@ -389,11 +490,15 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
     table = _param_table(scheme, params)
     m = next(iter(table.values())).size
     t0, t_end, grid = _time_grid(t0, t_end, t_eval if t_eval is not None else [t_end])
+    check_output_size(grid.size, len(scheme.species) + 1, runs=m)
     rtol, atol_vec = _check_tolerances(rtol, atol, len(scheme.species), scheme.species_names)
     y_init = _initial_vector(scheme, y0)
+    _check_initial_signs(scheme, y_init, atol_vec)
     schedule = _schedule(scheme, protocol, t0, t_end)
     resolved = _resolve_method(method)
     system = derive(scheme)
+    if resolved in NATIVE_METHODS:
+        solver, resolved = _native_or_fallback(system, method, resolved)
     state_index = {n: i for i, n in enumerate(scheme.species_names)}
     base = scheme.parameter_values()
     factors = scheme.parameter_factors()
@@ -405,7 +510,6 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
     if resolved in NATIVE_METHODS:
         from .native import SegmentArrays
 
-        solver = native_solver(system)
         seg = SegmentArrays.from_schedule(schedule, state_index)
 
         def run(i):

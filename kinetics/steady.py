@@ -14,7 +14,7 @@ from typing import Mapping
 import numpy as np
 import sympy
 
-from .compile import numpy_functions
+from .codegen import numpy_functions
 from .errors import ArgumentError, SolverError, did_you_mean
 from .odesystem import derive
 

@@ -13,7 +13,7 @@ declared), but each header statement at most once.
 
 Header::
 
-    scheme NAME                      # a bare word or a "quoted string"
+    scheme NAME                      # a name (below); a human-readable label goes in the description
     description "free text"
     reference "free text"
     units time=ms concentration=mM voltage=mV      # any UnitSystem fields; others keep defaults
@@ -44,6 +44,11 @@ Arrows are ``->`` / ``=>`` and ``<->`` / ``<=>``; a side may be empty (or
 ``0``, ``∅``) for sources and sinks; coefficients are positive integers
 (``2 A + B -> C``). Mass-action rate constants multiply the reactants
 (:mod:`kinetics.scheme` explains the convention).
+
+Names (of the scheme and of every component) follow one rule,
+:func:`kinetics.scheme.check_name`: NFKC-normalised (as Python's parser reads
+the expressions: ``ﬁ`` is ``fi``), then an ASCII identifier
+``[A-Za-z_][A-Za-z0-9_]*`` that is not reserved and does not start with ``_``.
 
 Values
 ------
@@ -77,7 +82,7 @@ Example
     species D = 0 [1]
     species O = 0 [1]
 
-    parameter Rb = 5 [1/(uM*s)] source="Destexhe 1994, Table 1" bounds=(0, inf)
+    parameter Rb = 5 [1/(uM*s)] source="Destexhe et al. 1998" bounds=(0, inf)
     parameter Ru = 12.9 [1/s]
     parameter Rd = 8.4 [1/s]
     parameter Rr = 6.8 [1/s]
@@ -103,7 +108,7 @@ from pathlib import Path
 
 from .errors import ParseError, SchemeError, did_you_mean
 from .expressions import format_expression, parse_equation, parse_expression
-from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
+from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name, name_from_text
 from .units import KINDS, UnitSystem
 
 __all__ = ["parse_scheme", "read_scheme", "format_scheme", "write_scheme"]
@@ -396,8 +401,17 @@ class _Builder:
     def add_name(self, kind, name, line: _Line):
         if name in self.names:
             prev_kind, prev_line = self.names[name]
-            raise line.error(f"duplicate name `{name}`: already declared as a {prev_kind} on line {prev_line}")
+            raise line.error(f"duplicate name `{name}`: already declared as a {prev_kind} on line {prev_line} "
+                             f"(names are compared after NFKC normalisation: `ﬁ` is `fi`)")
         self.names[name] = (kind, line.lineno)
+
+    @staticmethod
+    def check(kind, name, line: _Line) -> str:
+        """``name`` in canonical form by the one name rule (:func:`kinetics.scheme.check_name`), or a line error."""
+        try:
+            return check_name(name, kind)
+        except SchemeError as exc:
+            raise line.error(str(exc)) from None
 
     # ----------------------------------------------------------- pass 1: classify
     def classify(self, line: _Line):
@@ -409,7 +423,7 @@ class _Builder:
         if word in _DECLS:
             d = re.match(rf"{word}\s+({_IDENT})\s*=(?!=)", text)
             if d is not None:
-                name = d.group(1)
+                name = self.check("species" if word == "ode" else word, d.group(1), line)
                 if word == "ode":
                     self.odes.append((line, name, d.end()))
                 else:
@@ -454,6 +468,7 @@ class _Builder:
                 cur.pos = m.end()
             if not value.strip():
                 raise line.error("the scheme name is empty")
+            value = self.check("scheme", value, line)
         elif word in ("description", "reference"):
             value = cur.string(f"`{word}`")
         else:  # units
@@ -517,7 +532,7 @@ class _Builder:
         rname = ""
         m = re.match(rf"\s*({_IDENT})\s*:", body)
         if m is not None:
-            rname = m.group(1)
+            rname = self.check("reaction", m.group(1), line)
             body = body[m.end():]
         if ";" not in body:
             raise line.error(f"expected `;` and rate constants after reaction `{body.strip()}`, "
@@ -526,6 +541,9 @@ class _Builder:
         if ";" in rates_text:
             raise line.error("a reaction line has one `;` (between the equation and its rates)")
         reactants, products, reversible = parse_equation(eq_text, source=self.source, line=line.lineno)
+        # the names as the declarations and expressions hold them (NFKC, like Python's parser)
+        reactants = tuple((self.check("species", n, line), c) for n, c in reactants)
+        products = tuple((self.check("species", n, line), c) for n, c in products)
         label = f"reaction `{eq_text.strip()}`"
         species = {n for n, (k, _) in self.names.items() if k == "species"}
         for n, _ in reactants + products:
@@ -649,7 +667,8 @@ def parse_scheme(text: str, *, name: str | None = None, source=None) -> Scheme:
 
 
 def read_scheme(path, *, name: str | None = None) -> Scheme:
-    """Read a scheme file (UTF-8). Without a ``scheme`` line the file's stem names the scheme.
+    """Read a scheme file (UTF-8). Without a ``scheme`` line the file's stem, made a name
+    (:func:`kinetics.scheme.name_from_text`: ``nmda-5state`` -> ``nmda_5state``), names the scheme.
 
     Raises ``FileNotFoundError`` with a clear message for a missing file and
     :class:`~kinetics.errors.ParseError` (carrying the path and line) for bad content.
@@ -666,7 +685,7 @@ def read_scheme(path, *, name: str | None = None) -> Scheme:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ParseError(f"file is not valid UTF-8 text (byte {exc.start})", line=line, source=str(p)) from None
-    return _parse(text, name, str(p), p.stem)
+    return _parse(text, name, str(p), name_from_text(p.stem))
 
 
 # --------------------------------------------------------------------------- writing

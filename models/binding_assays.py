@@ -28,7 +28,7 @@ Units: minutes and nM (``UNITS``). Receptor concentration in an assay tube is
 ``Bmax`` (pmol/mg protein) times the protein concentration (mg/mL): 1 pmol/mL
 is 1 nM.
 
-Analytic relations (``shared/DOMAIN.md`` section 8) are provided as functions and
+Analytic relations (mass-action receptor binding; Cheng & Prusoff 1973 for ``Ki``) are provided as functions and
 serve as test oracles in the regime where they hold (no depletion,
 equilibrium): saturation ``B = Bmax L/(Kd + L)``, ``kobs = kon L + koff``,
 Cheng-Prusoff ``Ki = IC50/(1 + L/Kd)``, the two-site displacement equation, and
@@ -215,7 +215,8 @@ def binding_scheme(*, sites: int = 1, competitor: bool = False, depletion: bool 
     return kx.Scheme(name, species=species, parameters=params, reactions=reactions, observables=observables,
                      units=UNITS, description="kinetic radioligand binding assay (free = total - bound)"
                      + ("" if depletion else "; free ligand held at its total (no depletion)"),
-                     reference="textbook receptor binding kinetics; nmdakin shared/DOMAIN.md section 8")
+                     reference="textbook mass-action receptor binding kinetics; Cheng Y, Prusoff WH (1973) Biochem "
+                               "Pharmacol 22:3099-3108 (Ki from IC50)")
 
 
 # --------------------------------------------------------------------------- results
@@ -303,7 +304,7 @@ def _rates(kd_nM, kon, koff, what="radioligand"):
 
 def _observe(scheme, rows, Y) -> dict:
     """Observables of ``scheme`` for states ``Y`` (m, n_states) and parameter overrides ``rows`` (m dicts)."""
-    from kinetics.compile import numpy_functions
+    from kinetics.codegen import numpy_functions
 
     funcs = numpy_functions(kx.derive(scheme))
     base, factors = scheme.parameter_values(), scheme.parameter_factors()
@@ -527,7 +528,7 @@ def one_site_competition(I, b0, ic50):
 
 
 def two_site_competition(I, b0, f_high, ic50_high, ic50_low):
-    """``B = B0 [fH/(1 + I/IC50_H) + (1 - fH)/(1 + I/IC50_L)]`` (DOMAIN.md section 8)."""
+    """``B = B0 [fH/(1 + I/IC50_H) + (1 - fH)/(1 + I/IC50_L)]`` (two independent site populations, mass action)."""
     I = np.asarray(I, dtype=float)
     return b0 * (f_high / (1.0 + I / ic50_high) + (1.0 - f_high) / (1.0 + I / ic50_low))
 

@@ -75,6 +75,7 @@ import math
 from kinetics import Input, Observable, Parameter, RateRule, Scheme, Species, UnitSystem, reaction, waveform, \
     biexponential
 from kinetics.errors import SchemeError, did_you_mean
+from kinetics.scheme import qualified_name
 
 __all__ = ["spine_calcium", "NMDA_INFLUX", "BUFFERS", "FARADAY", "GAS_CONSTANT", "shared_components",
            "ghk_current", "nernst", "vgcc_rates", "vgcc_steady_state", "reference_bap", "V_REST"]
@@ -90,7 +91,8 @@ BUFFERS = ("kappa", "explicit")
 
 _SABATINI = ("Sabatini BL, Oertner TG, Svoboda K (2002) Neuron 33:439-452; values as quoted in the parameter "
              "comments of the Blue Brain GluSynapse.mod")
-_PF = ("Burnashev et al. 1995 (nmdakin DOMAIN.md 3); compiled with later measurements by Dingledine R, Borges K, "
+_PF = ("Burnashev N, Zhou Z, Neher E, Sakmann B (1995) J Physiol 485:403-418 (fractional Ca2+ current of "
+       "recombinant NMDA receptors); compiled with later measurements by Dingledine R, Borges K, "
        "Bowie D, Traynelis SF (1999) Pharmacol Rev 51:7-61, Table 7 (Pf(Ca) 0.1-0.19 for NR1-1a/NR2A)")
 _HARRIS_WEINBERG = ("Harris KM, Weinberg RJ (2012) Ultrastructure of synapses in the mammalian brain. Cold Spring Harb Perspect Biol 4:a005587 (PMC3331701), Table 1: adult mouse visual cortex "
            "spine volume, median of reported means 0.15 um^3 (range 0.01-0.81)")
@@ -289,7 +291,9 @@ def spine_calcium(receptor: Scheme | None = None, *, nmda_influx: str | None = "
         observables += shared["observables"]
         params.append(Parameter("Pf_Ca", 0.10, "1", reference=_PF,
                                 note="fraction of the NMDA current carried by Ca2+; 0.10 chosen at the low end of the "
-                                     "compiled 0.1-0.19 range (DOMAIN.md 3: about 10-15 %)"))
+                                     "0.1-0.19 range compiled by Dingledine et al. 1999 (about 10-15 % is the figure "
+                                     "usually quoted from Burnashev et al. 1995; the paper's own table was not "
+                                     "verified)"))
         if nmda_influx == "fixed_fraction":
             observables.append(Observable("I_Ca_NMDA", "Pf_Ca*I_NMDA", unit="pA",
                                           note="Ca2+ current through NMDA receptors: fixed fraction of I_NMDA"))
@@ -386,16 +390,15 @@ def spine_calcium(receptor: Scheme | None = None, *, nmda_influx: str | None = "
         terms = ["J_Ca"]
     if extrusion:
         params.append(Parameter("tau_Ca", 14.0, "ms", reference=_SABATINI,
-                                note="decay time constant of spine Ca2+ transients, 14 ms (12-20 ms); DOMAIN.md 3: "
-                                     "roughly 12-50 ms"))
+                                note="decay time constant of spine Ca2+ transients, 14 ms (range 12-20 ms)"))
         terms.append("(Ca - Ca_rest)/tau_Ca" if buffer == "kappa" else "(1 + kappa_B)*(Ca - Ca_rest)/tau_Ca")
         rate_rules.append(RateRule("Ca", terms[0] + " - " + terms[1]))
     else:
         rate_rules.append(RateRule("Ca", terms[0]))
 
     return Scheme(
-        "spine_calcium[" + ",".join([f"nmda={nmda_influx}", f"vgcc={vgcc}", f"buffer={buffer}",
-                                     f"extrusion={extrusion}"]) + "]",
+        qualified_name("spine_calcium", f"nmda={nmda_influx}", f"vgcc={vgcc}", f"buffer={buffer}",
+                       f"extrusion={extrusion}"),
         species=species, parameters=params, inputs=inputs, reactions=reactions, observables=observables,
         rate_rules=rate_rules, units=receptor.units if isinstance(receptor, Scheme) else UnitSystem(),
         description="spine-head Ca2+: influx, buffering, extrusion",

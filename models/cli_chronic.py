@@ -1,6 +1,6 @@
 """``nmdakin chronic`` and ``nmdakin binding ...`` subcommands.
 
-The lead wires them into :mod:`models.cli` with ``add_subcommands(sub)``.
+:func:`add_subcommands` adds them to the parser of :mod:`models.cli`.
 
 ``nmdakin chronic --drug imipramine --dose MG_PER_KG --days N [--washout DAYS] --json OUT [--plot PNG]``
     Chronic treatment (one i.p. dose a day; ``--drug ecs``: one shock a day) and a
@@ -43,21 +43,44 @@ def _nonneg_float(text: str) -> float:
     return _float_above(text, strict=False)
 
 
-def _nonneg_int(text: str) -> int:
+#: Largest --days / --washout (ten years of daily doses) and --points of the binding assays.
+MAX_DAYS = 3650
+MAX_ASSAY_POINTS = 10_000
+
+
+def _nonneg_int(text: str, maximum: int | None = None) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    if maximum is not None and v > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text!r}")
     return v
+
+
+def _days(text: str) -> int:
+    return _nonneg_int(text, MAX_DAYS)
+
+
+def _assay_points(text: str) -> int:
+    return _nonneg_int(text, MAX_ASSAY_POINTS)
+
+
+def _check_outputs(args) -> None:
+    """Check ``--json`` and ``--plot`` before any work (:func:`kinetics._io.check_output_path`)."""
+    from kinetics._io import check_output_path
+
+    check_output_path(args.json, "JSON")
+    check_output_path(getattr(args, "plot", None), "figure", figure=True)
 
 
 def _write_outputs(args, payload: dict, draw) -> None:
     """Write the JSON (atomically) and, if asked, the PNG made by ``draw(fig)``; compute before writing."""
     from pathlib import Path
 
-    from kinetics._io import atomic_write_bytes, atomic_write_text
+    from kinetics._io import _figure_format, atomic_write_bytes, atomic_write_text
 
     text = json.dumps(payload, indent=1) + "\n"
     png = None
@@ -71,11 +94,11 @@ def _write_outputs(args, payload: dict, draw) -> None:
 
         fig = draw(plt)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        plt.close(fig)
+        try:
+            fig.savefig(buf, format=_figure_format(Path(args.plot)), dpi=110)
+        finally:
+            plt.close(fig)
         png = buf.getvalue()
-        if not Path(args.plot).parent.is_dir() and str(Path(args.plot).parent):
-            raise ArgumentError(f"cannot write `{args.plot}`: its folder does not exist")
     atomic_write_text(args.json, text)
     if png is not None:
         atomic_write_bytes(args.plot, png)
@@ -86,8 +109,14 @@ def cmd_chronic(args) -> int:
     from models import skolnick1996 as sk
 
     drug = args.drug
+    if drug == "ecs" and args.dose is not None:
+        raise ArgumentError("--dose does not apply to --drug ecs (one electroconvulsive shock a day, no dose); "
+                            "leave it out")
     if drug != "ecs" and args.dose is None:
         raise ArgumentError(f"--dose (mg/kg/day) is required for {drug}")
+    if args.days + args.washout < 1:
+        raise ArgumentError("nothing to simulate: --days + --washout must be at least 1")
+    _check_outputs(args)
     res = sk.simulate_chronic(drug, args.dose, args.days, args.washout)
     payload = res.to_json_dict()
 
@@ -137,6 +166,7 @@ def _range(lo, hi, n, what):
 def cmd_binding_saturation(args) -> int:
     from models import binding_assays as ba
 
+    _check_outputs(args)
     kd, kon, koff, label = _radioligand(args)
     L = _range(args.min_nM if args.min_nM else kd / 10, args.max_nM if args.max_nM else kd * 20, args.points,
                "saturation concentrations")
@@ -167,6 +197,7 @@ def cmd_binding_saturation(args) -> int:
 def cmd_binding_competition(args) -> int:
     from models import binding_assays as ba
 
+    _check_outputs(args)
     kd, kon, koff, label = _radioligand(args)
     two = args.f_high is not None
     if two and (args.ki_high_nM is None or args.ki_low_nM is None):
@@ -214,6 +245,7 @@ def cmd_binding_competition(args) -> int:
 def cmd_binding_kinetics(args) -> int:
     from models import binding_assays as ba
 
+    _check_outputs(args)
     kd, kon, koff, label = _radioligand(args)
     if args.ligand_nM:
         Ls = list(args.ligand_nM)
@@ -267,7 +299,8 @@ def _common_binding(p):
     p.add_argument("--receptor-nM", type=_positive_float, default=0.1, dest="receptor_nM",
                    help="receptor sites in the tube, nM = Bmax (pmol/mg) x protein (mg/mL) (default 0.1)")
     p.add_argument("--no-depletion", action="store_true", help="hold free ligand at the added amount (textbook)")
-    p.add_argument("--points", type=int, default=16, help="number of concentrations / time points")
+    p.add_argument("--points", type=_assay_points, default=16,
+                   help=f"number of concentrations / time points (at most {MAX_ASSAY_POINTS})")
     p.add_argument("--json", required=True, help="output JSON path")
     p.add_argument("--plot", help="output PNG path")
 
@@ -278,8 +311,8 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--drug", required=True, choices=["imipramine", "citalopram", "ecs"],
                    help="treatment (ecs: one electroconvulsive shock a day)")
     p.add_argument("--dose", type=_nonneg_float, help="daily i.p. dose, mg/kg (not for ecs)")
-    p.add_argument("--days", type=_nonneg_int, required=True, help="number of daily treatments")
-    p.add_argument("--washout", type=_nonneg_int, default=0, help="drug-free days after the last dose (default 0)")
+    p.add_argument("--days", type=_days, required=True, help=f"number of daily treatments (at most {MAX_DAYS})")
+    p.add_argument("--washout", type=_days, default=0, help="drug-free days after the last dose (default 0)")
     p.add_argument("--json", required=True, help="output JSON path")
     p.add_argument("--plot", help="output PNG path")
     p.set_defaults(func=cmd_chronic)

@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import re
-from pathlib import Path
 
 __all__ = ["add_subcommands", "parse_dt", "MAX_POINTS"]
 
@@ -73,17 +72,10 @@ def _flatten(lists) -> list:
 
 
 def _check_output(path, what):
-    from kinetics.errors import ArgumentError
+    """``path`` checked before any work (:func:`kinetics._io.check_output_path`); ``None`` stays ``None``."""
+    from kinetics._io import check_output_path
 
-    if path is None:
-        return None
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise ArgumentError(f"cannot write {what} `{p}`: folder `{folder}` does not exist")
-    if p.is_dir():
-        raise ArgumentError(f"cannot write {what} `{p}`: it is a folder")
-    return p
+    return check_output_path(path, what, figure=(what == "figure"))
 
 
 def _write_json(path, result):

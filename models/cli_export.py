@@ -94,6 +94,10 @@ def load_model(spec: str):
     Returns ``(scheme, protocol_or_None, t_end_or_None)``.
     """
     path = Path(spec)
+    if path.is_dir():
+        from kinetics.errors import ArgumentError
+
+        raise ArgumentError(f"cannot read model `{spec}`: it is a folder, not a file")
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in (".xml", ".sbml"):
@@ -134,10 +138,14 @@ def _hold(text: str):
 
 def cmd_export(args) -> int:
     from kinetics import Protocol, pulses, steps
+    from kinetics._io import check_output_path
     from kinetics.errors import ArgumentError
     from kinetics.exporters import export, exporter
 
     ex = exporter(args.format)
+    out = check_output_path(args.output, "output", allow_stdout=True)
+    if out != "-" and out.suffix == "" and not out.is_dir():
+        out = check_output_path(out.with_suffix(ex.suffix), "output")
     scheme, protocol, t_end = load_model(args.model)
     comps = [pulses(n, t, amplitude=args.pulse_amplitude, width=args.pulse_width) for n, t in (args.pulse or [])]
     comps += [steps(n, [0.0], [v]) for n, v in (args.hold or [])]
@@ -167,9 +175,6 @@ def cmd_export(args) -> int:
         text = export(scheme, ex.name, **options)
         sys.stdout.write(text if isinstance(text, str) else text.decode())
         return 0
-    out = Path(args.output)
-    if out.suffix == "" and not out.is_dir():
-        out = out.with_suffix(ex.suffix)
     export(scheme, ex.name, out, **options)
     print(f"wrote {out} ({ex.name}: {ex.description}) for scheme `{scheme.name}`")
     return 0
@@ -216,12 +221,13 @@ def simulate_sbml(args) -> int:
     """
     import numpy as np
 
-    from kinetics._io import atomic_write_text
+    from kinetics._io import atomic_write_text, check_output_path
     from kinetics.errors import ArgumentError
     from kinetics.sbml_import import read_sbml_model
 
     if args.points < 2:
         raise ArgumentError("--points must be at least 2")
+    check_output_path(args.csv, "CSV")
     model = read_sbml_model(args.file)
     params = {}
     for name, value in getattr(args, "param", None) or []:

@@ -10,7 +10,7 @@ writes the result as JSON and, with ``--plot``, an overview figure (data vs fit,
 profiles). Exit status: 0 when the fit converged, 3 when the optimiser stopped without converging (results are
 still written), 2 for bad input.
 
-The lead wires it into ``models/cli.py`` with ``cli_fit.add_subcommands(sub)``.
+:func:`add_subcommands` adds the subcommand to the parser of ``models/cli.py``.
 """
 from __future__ import annotations
 
@@ -22,26 +22,24 @@ __all__ = ["add_subcommands", "cmd_fit"]
 
 def cmd_fit(args) -> int:
     """Run ``nmdakin fit`` with parsed ``args``; returns the exit status."""
+    from kinetics._io import check_output_path
     from kinetics.errors import KineticsError
-    from kinetics.fitting import read_experiment
+    from kinetics.fitting import check_scheduler_address, connect_scheduler, read_experiment
+
+    from .cli import check_input_path
 
     client = None
     try:
+        # every path is checked before the (possibly hours long) fit: a bad --json must not lose the result
+        check_input_path(args.experiment, "experiment file")
+        check_output_path(args.json, "JSON")
+        check_output_path(args.plot, "figure", figure=True)
+        if args.scheduler:
+            check_scheduler_address(args.scheduler)
         exp = read_experiment(args.experiment)
         executor = None
         if args.scheduler:
-            try:
-                from distributed import Client
-            except ImportError:
-                print("nmdakin fit: error: --scheduler needs dask.distributed "
-                      "(pip install 'dask[distributed]')", file=sys.stderr)
-                return 2
-            try:
-                client = Client(args.scheduler, timeout=args.connect_timeout)
-            except OSError as exc:
-                print(f"nmdakin fit: error: cannot connect to the dask scheduler {args.scheduler}: {exc}",
-                      file=sys.stderr)
-                return 2
+            client = connect_scheduler(args.scheduler, timeout=args.connect_timeout)
             executor = client
         elif args.workers is not None:
             executor = "serial" if args.workers == 1 else args.workers
@@ -59,7 +57,10 @@ def cmd_fit(args) -> int:
         return 2
     finally:
         if client is not None:
-            client.close()
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - a scheduler gone away: the result is already written
+                pass
     if not args.quiet:
         print(f"experiment `{exp.name}`" + (f": {exp.description}" if exp.description else ""))
         print(result.report())
@@ -83,7 +84,7 @@ def add_subcommands(subparsers) -> None:
         "fit", help="fit rate constants to data described by an experiment file (TOML)",
         description="Fit a model to datasets described by an experiment file (TOML): multistart least squares "
                     "with exact sensitivities, standard errors, profile-likelihood intervals and an "
-                    "identifiability report. Format: kinetics/fit/experiment_file.py, example: "
+                    "identifiability report. Format: kinetics/fitting/experiment_file.py, example: "
                     "examples/fit_destexhe/.")
     p.add_argument("experiment", help="experiment file (TOML)")
     p.add_argument("--json", required=True, metavar="OUT", help="write the result as JSON to OUT")

@@ -44,7 +44,7 @@ def add_subcommands(subparsers) -> None:
     from .manipulations import CONDITION_NAMES
 
     p = subparsers.add_parser("pharmacology", help="tLTD/tLTP of the L5 synapse model under each condition",
-                              description="The pharmacology table of Thomazeau et al. 2025 (DOMAIN.md 6) "
+                              description="The pharmacology table of Thomazeau et al. 2025 (eLife 14:RP106284) "
                                           "computed with the composed L5 synapse model.")
     p.add_argument("--conditions", nargs="+", default=None, choices=CONDITION_NAMES, metavar="NAME",
                    help="conditions to run (default: all): " + ", ".join(CONDITION_NAMES))

@@ -29,9 +29,10 @@ form used by the performance benchmark) and ``statistical_factors=True``
 factor: what is written is what is simulated. The two conventions give different
 EPSCs for the same numbers (see ``tests/data/destexhe1994_peaks.json``).
 
-Rate sets (``Rb`` = 5 /uM/s in all; ``Ru, Rd, Rr, Ro, Rc`` in /s) as compiled in
-nmdakin's ``shared/DOMAIN.md`` section 1 from Destexhe et al. and the primary
-studies they cite; the same numbers appear in the comment block of the authors'
+Rate sets (``Rb`` = 5 /uM/s in all; ``Ru, Rd, Rr, Ro, Rc`` in /s) as compiled by
+Destexhe, Mainen & Sejnowski (1998, Methods in Neuronal Modeling, 2nd ed) from the
+primary studies they cite (full references: ``docs/sources.md``); the same numbers
+appear in the comment block of the authors'
 ``nmda5.mod`` (which credits them to Destexhe, Mainen & Sejnowski's 1996/1998
 chapter "Kinetic models of synaptic transmission", fitted to Hessler et al. 1993;
 the comment block lists the Hessler numbers also under Clements et al. 1992).
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 from kinetics import Input, Observable, Parameter, Scheme, Species, reaction
 from kinetics.errors import SchemeError, did_you_mean
+from kinetics.scheme import qualified_name
 
 __all__ = ["RATE_SETS", "five_state", "two_state", "rate_set_names", "rates"]
 
@@ -139,7 +141,7 @@ def five_state(rate_set: str = "destexhe1994", statistical_factors: bool = False
     _check_set(rate_set)
     f = "2*" if statistical_factors else ""
     return Scheme(
-        f"destexhe1994_five_state[{rate_set}]",
+        qualified_name("destexhe1994_five_state", rate_set),
         species=[Species("C0", 1.0, unit="1", note="unbound, closed"),
                  Species("C1", 0.0, unit="1", note="one glutamate bound, closed"),
                  Species("C2", 0.0, unit="1", note="two glutamate bound, closed"),
@@ -178,9 +180,9 @@ def two_state() -> Scheme:
         "destexhe1994_two_state",
         species=[Species("C", 1.0, unit="1"), Species("O", 0.0, unit="1")],
         parameters=[Parameter("alpha", 0.072, "1/(mM*ms)", reference=_DESTEXHE_TWO_STATE,
-                              note="opening (binding) rate, NMDA receptor (value as compiled in DOMAIN.md 1)"),
+                              note="opening (binding) rate, NMDA receptor, per mM glutamate"),
                     Parameter("beta", 0.0066, "1/ms", reference=_DESTEXHE_TWO_STATE,
-                              note="closing (unbinding) rate, NMDA receptor (value as compiled in DOMAIN.md 1)")],
+                              note="closing (unbinding) rate, NMDA receptor")],
         inputs=[Input("glu", 0.0, "mM", note="cleft glutamate")],
         reactions=[reaction("C <-> O", "alpha*glu", "beta", name="gate")],
         observables=[Observable("Popen", "O", unit="1", note="open probability")],

@@ -13,8 +13,7 @@ as JSON — so results can be saved, compared and plotted.
     timing in ``dt_ms`` (+10 and -10 ms). When 5 pairs at a low frequency do
     not fit in the 10 s burst period (0.1 Hz), the 75 pairs are delivered as
     one regular train at that frequency: the burst structure is then moot (a
-    choice of nmdakin; the low-frequency protocol is not specified further in
-    DOMAIN.md).
+    modelling choice of nmdakin, not taken from Sjostrom et al. 2001).
 
 Examples
 --------
@@ -25,12 +24,10 @@ True
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from kinetics import pairing_times
-from kinetics._io import atomic_write_bytes
+from kinetics._io import atomic_savefig
 from kinetics.errors import ArgumentError
 
 from .registry import get_model
@@ -191,9 +188,7 @@ def _figure():
 
 def _save(fig, path):
     if path is not None:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_savefig(fig, path, dpi=120)
     return fig
 
 

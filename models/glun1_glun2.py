@@ -83,6 +83,7 @@ import math
 
 from kinetics import Input, Observable, Parameter, Scheme, Species, reaction
 from kinetics.errors import SchemeError, did_you_mean
+from kinetics.scheme import qualified_name
 
 from . import destexhe1994
 
@@ -211,7 +212,7 @@ def scheme(rate_set: str = "destexhe1994", *, drugs=DRUGS, gly_default: float = 
                            "on-rate Rb), with koff_AP5 giving Kd = 1 uM"),
             Parameter("koff_AP5", 10.0, "1/s",
                       note="NOT SOURCED: chosen with kon_AP5 for Kd = 1 uM, so that a 50 uM bath application leaves "
-                           "< 2 % of GluN2 sites free (the complete block of NMDA receptor effects by AP5 in DOMAIN.md 6)"),
+                           "< 2 % of GluN2 sites free (AP5 abolished both tLTD and tLTP in Thomazeau et al. 2025)"),
         ]
         inputs.append(Input("AP5", 0.0, "mM", note="D-AP5, competitive at the GluN2 (glutamate) sites"))
     if "CK7" in drugs:
@@ -301,7 +302,7 @@ def scheme(rate_set: str = "destexhe1994", *, drugs=DRUGS, gly_default: float = 
         blocked = [state_name("B", *s) for s in states] + ["OB", "DB"]
         observables.append(Observable("blocked_fraction", total(blocked), unit="1", note="MK-801 bound or trapped"))
     return Scheme(
-        f"glun1_glun2[{rate_set}" + ("" if not drugs else "," + ",".join(drugs)) + "]",
+        qualified_name("glun1_glun2", rate_set, *drugs),
         species=species, parameters=params, inputs=inputs, reactions=reactions, observables=observables,
         description="NMDA receptor with two glutamate and two glycine sites; AP5 and 7-CK competitive, "
                     "MK-801 open-channel trapping block",

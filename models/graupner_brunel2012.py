@@ -103,6 +103,7 @@ import numpy as np
 
 from kinetics import Parameter, Protocol, RateRule, Scheme, Species, jumps, simulate
 from kinetics.errors import ArgumentError, did_you_mean
+from kinetics.scheme import qualified_name
 
 __all__ = [
     "ParameterSet",
@@ -318,7 +319,7 @@ def scheme(set="DP") -> Scheme:
         Parameter("b", ps.b, "1", reference=src, note="UP/DOWN strength ratio"),
     ]
     return Scheme(
-        f"graupner_brunel2012[{ps.name}]",
+        qualified_name("graupner_brunel2012", ps.name),
         species=[Species("c", 0.0, unit="1", note="calcium (normalised)"),
                  Species("rho", 0.0, unit="1", nonnegative=False, note="synaptic efficacy; DOWN 0, UP 1")],
         parameters=params,

@@ -17,11 +17,11 @@ Scheme (ten states; Mg-free arm on top, Mg-bound arm below)::
 
 Rates (the numbers of the NEURON mechanism ``NMDA_Mg.mod`` published by the
 authors with the paper, ModelDB entry 50207; the scheme here is written anew,
-only the numbers are taken). The rates listed in nmdakin's DOMAIN.md 2 (binding,
-gating, desensitisation, open-state Mg2+ block and its voltage factors) are cited
-to ModelDB 50207; the closed-state Mg2+ rates and the gating rates of the
-Mg2+-bound arm were read from the copy of ``NMDA_Mg.mod`` distributed with
-ModelDB entry 135839, whose other rates are identical:
+only the numbers are taken). The binding, gating, desensitisation and open-state
+Mg2+ block rates and the voltage factors are those of ModelDB 50207; the
+closed-state Mg2+ rates and the gating rates of the Mg2+-bound arm were read from
+the copy of ``NMDA_Mg.mod`` distributed with ModelDB entry 135839, whose other
+rates are identical:
 
 * glutamate binding ``Rb*glu`` / unbinding ``Ru``; opening ``Ro`` / closing
   ``Rc``; desensitisation ``Rd1, Rr1, Rd2, Rr2``; the same steps with Mg2+ bound
@@ -65,15 +65,16 @@ import math
 
 from kinetics import Input, Observable, Parameter, Scheme, Species, reaction
 from kinetics.errors import SchemeError, did_you_mean
+from kinetics.scheme import qualified_name
 
 __all__ = ["scheme", "RATE_SETS", "PUBLISHED_RATES", "balanced_rates", "rate_set_names", "STATES"]
 
 KAMPA = "Kampa BM, Clements J, Jonas P, Stuart GJ (2004) J Physiol 556:337-345"
-_MOD = KAMPA + "; number of the authors' NMDA_Mg.mod (ModelDB 50207), as listed in nmdakin DOMAIN.md 2"
+_MOD = KAMPA + "; number of the authors' NMDA_Mg.mod (ModelDB 50207)"
 _MOD_COPY = (KAMPA + "; number of the Kampa NMDA_Mg.mod mechanism as redistributed in the ICGenealogy file "
              "135839_NMDA_Mg.mod (ModelDB 135839 is another model, Yu et al. 2008, that reuses it), whose listed "
-             "rates agree with those of ModelDB 50207 in DOMAIN.md 2")
-#: Rates read from that redistributed copy of the mechanism (not listed in DOMAIN.md).
+             "rates agree with those of ModelDB 50207")
+#: Rates read from that redistributed copy of the mechanism (closed-state Mg2+ rates, Mg2+-bound arm).
 _FROM_COPY = ("Rmc1b", "Rmc1u", "Rmc2b", "Rmc2u", "Rmd1b", "Rmd1u", "Rmd2b", "Rmd2u",
               "RbMg", "RuMg", "RoMg", "RcMg", "Rd1Mg", "Rr1Mg", "Rd2Mg", "Rr2Mg")
 
@@ -221,7 +222,7 @@ def scheme(rate_set: str = "modeldb50207", *, g_nmda: float = 1.0, e_nmda: float
         reaction("D2 <-> D2Mg", f"Rmd2b*{block}", f"Rmd2u*{unblock}", name="block_D2"),
     ]
     return Scheme(
-        f"kampa2004[{rate_set}]",
+        qualified_name("kampa2004", rate_set),
         species=[Species(n, 1.0 if n == "U" else 0.0, unit="1") for n in STATES],
         parameters=params,
         inputs=[Input("glu", 0.0, "mM", note="cleft glutamate"),

@@ -30,10 +30,11 @@ JNK2_STX1a_peptide_pre, JNK2_STX1a_peptide_post, RIM1ab_KO``) to modifiers.
 Drug concentrations
 -------------------
 The working concentrations are choices typical of slice pharmacology; the
-concentrations Thomazeau et al. used were not available in this session except
-for MK-801, which the eLife public review of the paper (reviewer 2) describes
-as used at 2 mM. Every modelled drug concentration is far above the affinity
-the schemes give the drug, so the outcome does not hinge on the exact value.
+concentrations Thomazeau et al. used are not given in the sources consulted
+(the paper's abstract and the eLife Insight) except for MK-801, which the
+eLife public review of the paper (reviewer 2) describes as used at 2 mM.
+Every modelled drug concentration is far above the affinity the schemes give
+the drug, so the outcome does not hinge on the exact value.
 
 Examples
 --------
@@ -53,6 +54,7 @@ from typing import Mapping
 
 from kinetics import Scheme
 from kinetics.errors import ArgumentError, did_you_mean
+from kinetics.scheme import qualified_name
 
 __all__ = ["Manipulation", "CONDITIONS", "CONDITION_NAMES", "get", "apply", "combine",
            "AP5_MM", "CK7_MM", "MK801_MM", "SP600125_MM", "PEPTIDE_MM"]
@@ -131,7 +133,8 @@ class Manipulation:
     def apply(self, scheme: Scheme) -> Scheme:
         """A new scheme with the manipulation applied to the components that exist.
 
-        The scheme's name gets ``[name]`` appended when something was changed;
+        The scheme's name gets ``__name`` appended when something was changed (``x__7CK``,
+        :func:`kinetics.scheme.qualified_name`);
         a manipulation with no target in the scheme returns it unchanged.
         """
         scheme = _scheme_of(scheme)
@@ -144,7 +147,7 @@ class Manipulation:
         if inputs:
             out = out.with_inputs(inputs)
         if params or inputs:
-            out = out.replace(name=f"{scheme.name}[{self.name}]")
+            out = out.replace(name=qualified_name(scheme.name, self.name))
         return out
 
     __call__ = apply

@@ -31,6 +31,7 @@ import numpy as np
 
 from kinetics import Input, Observable, Parameter, Scheme
 from kinetics.errors import SchemeError
+from kinetics.scheme import qualified_name
 
 __all__ = ["jahr_stevens", "with_nmda_current", "static_iv", "JAHR_STEVENS", "MG_K0", "MG_DELTA"]
 
@@ -120,7 +121,7 @@ def with_nmda_current(receptor: Scheme, *, g_nmda: float = 1.0, e_nmda: float = 
     if "Mg" not in receptor.input_names:
         inputs.append(Input("Mg", 1.0, "mM", note="extracellular Mg2+"))
     return receptor.replace(
-        name=receptor.name + "+mg_block",
+        name=qualified_name(receptor.name, "mg_block"),
         parameters=receptor.parameters + tuple(extra),
         inputs=tuple(inputs),
         observables=receptor.observables + (

@@ -137,8 +137,8 @@ CGP39653 = Ligand(
                        "(1.7e5 /M/s) sets only the time scale of simulated time courses, not equilibria"),
     ),
     note="glycine inhibits [3H]CGP-39653 binding in a complex manner (same source); the proportion of "
-         "high-affinity glycine sites doing so is about 45 % in mouse cortex controls (nmdakin shared/DOMAIN.md "
-         "section 7; the number is not in the Nowak et al. 1993 or Skolnick 1996 abstracts)",
+         "high-affinity glycine sites doing so is taken as about 45 % in mouse cortex controls (the readout of "
+         "Nowak et al. 1993 and Skolnick 1996; the number itself is not in their abstracts and is unverified)",
 )
 
 DCKA = Ligand(

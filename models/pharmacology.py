@@ -16,8 +16,8 @@ target in the scheme — the postsynaptic JNK2-STX1a peptide: no scheme has a
 postsynaptic JNK2-STX1a target — leaves the scheme as it is, so its row is the
 control run and says nothing about the experiment; such rows carry
 ``"represented": false`` and the table and figure say so.
-:data:`EXPECTED` is the experimental table (nmdakin DOMAIN.md section 6, from
-Thomazeau et al. 2025 and the eLife Insight): ``"present"``/``"intact"`` (a
+:data:`EXPECTED` is the experimental table (Thomazeau et al. 2025, eLife
+14:RP106284, also summarised in the eLife Insight by Smith 2025): ``"present"``/``"intact"`` (a
 clear change), ``"abolished"`` (no change) or ``None`` (not tested).
 
 Examples
@@ -31,9 +31,7 @@ False
 """
 from __future__ import annotations
 
-import io
-
-from kinetics._io import atomic_write_bytes
+from kinetics._io import atomic_savefig
 from kinetics.errors import ArgumentError
 
 from . import manipulations as mp
@@ -44,7 +42,7 @@ __all__ = ["pharmacology", "plot_pharmacology", "represented", "EXPECTED", "TLTD
 TLTD_PROTOCOL = (-25.0, 20.0)
 TLTP_PROTOCOL = (10.0, 50.0)
 
-#: condition -> (tLTD, tLTP) outcome in the experiments (DOMAIN.md 6; None: not tested).
+#: condition -> (tLTD, tLTP) outcome in the experiments (Thomazeau et al. 2025; None: not tested).
 EXPECTED = {
     "control": ("present", "present"),
     "pre_GluN1_KO": ("abolished", None),
@@ -57,8 +55,8 @@ EXPECTED = {
     "JNK2_STX1a_peptide_post": ("intact", None),
     "RIM1ab_KO": ("intact", None),
 }
-_SOURCE = ("Thomazeau A, Rannio S, Brock JA, Wong HH, Sjostrom PJ (2025) eLife 14:RP106284; table as in nmdakin "
-           "DOMAIN.md section 6")
+_SOURCE = ("Thomazeau A, Rannio S, Brock JA, Wong HH, Sjostrom PJ (2025) eLife 14:RP106284 (tLTD and tLTP "
+           "outcome of each condition); Smith I (2025) eLife Insight on that study")
 
 
 def represented(condition, scheme=None) -> bool:
@@ -186,7 +184,5 @@ def plot_pharmacology(result: dict, path=None):
     ax.set_ylim(0.0, 1.25 * top)
     ax.legend(fontsize="small", loc="upper center", ncol=2)
     if path is not None:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_savefig(fig, path, dpi=120)
     return fig

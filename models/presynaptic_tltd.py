@@ -370,7 +370,8 @@ def jnk2_stx1a(U: float = tm.U_L5) -> Scheme:
                            "association rate"),
             Parameter("koff_SP", 4.0e-5, "1/ms", reference=BENNETT2001,
                       note="SP600125 dissociation giving Kd = 40 nM with kon_SP, the JNK2 IC50 commonly quoted from "
-                           "Bennett et al. 2001 (enzyme assay; not re-checked in this session). Any bath "
+                           "Bennett et al. 2001 (in vitro enzyme assay; the value was not verified against the "
+                           "paper). Any bath "
                            "concentration in the uM range saturates the kinase"),
             Parameter("kon_JS", 0.01, "1/ms",
                       note="binding of active JNK2 to STX1a (per unit free STX1a). Not measured; chosen with "

@@ -41,7 +41,8 @@ binding is made slow.
 
 Parameters
 ----------
-Sourced: ``fH0`` (DOMAIN.md section 7: about 45 %), ``kon_gly`` (Parsons et al. 1993), ``K_H`` ([3H]glycine Kd in cortex,
+Sourced: ``fH0`` (about 45 %, the control value of these studies; unverified, see its note), ``kon_gly``
+(Parsons et al. 1993), ``K_H`` ([3H]glycine Kd in cortex,
 O'Shea et al. 1991), ``K_L`` (derived: the ratio ``K_L/K_H`` = 2.906 makes the 6.2-fold
 fall of fH reported for chronic citalopram give the 1.5-fold rise of the glycine IC50
 reported in the same study, Nowak, Li & Paul 1996), the PK parameters
@@ -86,7 +87,9 @@ NOWAK_1993 = "Nowak G, Trullas R, Layer RT, Skolnick P, Paul IA (1993) J Pharmac
 NOWAK_1996 = ("Nowak G, Li Y, Paul IA (1996) Eur J Pharmacol 295:75-85 (abstract: chronic citalopram, 6.2-fold "
               "fall of the proportion of high-affinity glycine-displaceable [3H]CGP-39653 sites, 1.5-fold fall of "
               "glycine potency against [3H]5,7-DCKA, mouse cortex)")
-DOMAIN_7 = "nmdakin shared/DOMAIN.md section 7 (Nowak et al. 1993, Paul et al. 1993/1994, Skolnick 1996)"
+FH0_READOUT = ("readout described by Nowak et al. (1993) J Pharmacol Exp Ther 265:1380-1386, Paul IA et al. "
+               "(1993) Eur J Pharmacol 247:305-311 (rat cortex) and Skolnick 1996; the value 0.45 itself is not "
+               "in these abstracts and is unverified")
 
 #: Fraction of high-affinity glycine sites in control cortex.
 CONTROL_HIGH_AFFINITY_FRACTION = 0.45
@@ -109,8 +112,11 @@ def adaptation_parameters() -> dict:
     """The adaptation model's parameters (``kinetics.Parameter`` by name), with sources or explained choices."""
     P = Parameter
     params = [
-        P("fH0", CONTROL_HIGH_AFFINITY_FRACTION, "1", bounds=(0, 1), reference=DOMAIN_7,
-          note="control proportion of high-affinity glycine sites inhibiting [3H]CGP-39653 binding"),
+        P("fH0", CONTROL_HIGH_AFFINITY_FRACTION, "1", bounds=(0, 1), reference=FH0_READOUT,
+          note="control proportion of high-affinity glycine sites inhibiting [3H]CGP-39653 binding. UNVERIFIED "
+               "VALUE: about 45 % in control cortex is the figure associated with these studies, but it is not "
+               "stated in the abstracts of Nowak et al. 1993, Paul et al. 1993 or Skolnick 1996, and the full "
+               "texts were not checked"),
         P("m", 1.0, "1", bounds=(0, 1),
           note=f"{UNSOURCED} maximal relative fall of fH; 1 because chronic citalopram eliminated the "
                "high-affinity sites in most animals (Nowak et al. 1998, Eur J Pharmacol 342:367, abstract)"),
@@ -144,13 +150,13 @@ def _drug_ec50(drug: str) -> Parameter:
     if drug == "citalopram":
         return Parameter("EC50", 3.12577, "uM", reference=NOWAK_1996,
                          note=f"calibrated (calibrate_ec50): 14 daily doses of {REFERENCE_DOSE_MG_PER_KG:g} mg/kg "
-                              f"lower fH {CITALOPRAM_FH_FOLD}-fold (the dose of the study was not available to us; "
-                              f"{REFERENCE_DOSE_MG_PER_KG:g} mg/kg is a choice)")
+                              f"lower fH {CITALOPRAM_FH_FOLD}-fold (the dose used in the study is not given in its "
+                              f"abstract; {REFERENCE_DOSE_MG_PER_KG:g} mg/kg is a choice)")
     if drug == "imipramine":
         return Parameter("EC50", 25.4347, "uM",
                          note=f"{UNSOURCED} calibrated (calibrate_ec50) to a {IMIPRAMINE_FH_FOLD:g}-fold fall of fH "
                               f"after 14 daily doses of {REFERENCE_DOSE_MG_PER_KG:g} mg/kg; Nowak et al. 1993 report "
-                              "a decrease without a number we could retrieve, and SSRIs change this measure more "
+                              "a decrease without a number in the abstract, and SSRIs change this measure more "
                               "than other antidepressants (Nowak et al. 1998), hence a smaller fall than citalopram")
     raise ArgumentError(f"no drug potency for `{drug}`")
 
@@ -476,7 +482,7 @@ def calibration_report() -> str:
     imi = simulate_chronic("imipramine", REFERENCE_DOSE_MG_PER_KG, 14)
     f0 = CONTROL_HIGH_AFFINITY_FRACTION
     return "\n".join([
-        f"control fH {cit.high_affinity_fraction[0]:.3f} (about 0.45: {DOMAIN_7})",
+        f"control fH {cit.high_affinity_fraction[0]:.3f} (about 0.45: {FH0_READOUT})",
         f"citalopram {REFERENCE_DOSE_MG_PER_KG:g} mg/kg x 14 d: fH fold-fall {f0 / cit.high_affinity_fraction[14]:.2f}"
         f" (published {CITALOPRAM_FH_FOLD}), glycine IC50 fold-rise "
         f"{cit.glycine_ic50_uM[14] / cit.glycine_ic50_uM[0]:.3f} (published {CITALOPRAM_IC50_FOLD}) [{NOWAK_1996}]",

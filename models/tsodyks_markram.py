@@ -73,9 +73,9 @@ TSODYKS_MARKRAM = "Tsodyks MV, Markram H (1997) PNAS 94:719-723"
 LOEBEL = ("Loebel A, Silberberg G, Helbig D, Markram H, Tsodyks M, Richardson MJE (2009) "
           "Front Comput Neurosci 3:27")
 
-#: Release probability of L5 pyramidal-pyramidal connections (Loebel et al. 2009, via DOMAIN.md 5).
+#: Release probability of L5 pyramidal-pyramidal connections (Loebel et al. 2009; see the parameter notes).
 U_L5 = 0.46
-#: Recovery time constant, ms (Loebel et al. 2009, via DOMAIN.md 5).
+#: Recovery time constant, ms (Loebel et al. 2009; see the parameter notes).
 TAU_REC_L5 = 525.0
 #: Inactivation time constant of the active resources, ms (Tsodyks & Markram 1997).
 TAU_IN = 3.0
@@ -118,13 +118,14 @@ def scheme(U: float = U_L5, tau_rec: float = TAU_REC_L5, tau_in: float = TAU_IN,
             Species("z", 0.0, unit="1", note="inactive resources, recovering with tau_rec"),
             Species("Pr", U, unit="1", note="baseline release probability of recovered resources (U_SE); "
                     "constant here, lowered lastingly by presynaptic LTD when composed with "
-                    "models.presynaptic_tltd. Initial value: U of Loebel et al. 2009 for L5 pairs"),
+                    "models.presynaptic_tltd. Initial value: U = 0.46 attributed to Loebel et al. 2009 for L5 "
+                    "pairs (the place in the paper that gives it has not been verified)"),
         ],
         parameters=[
             Parameter("tau_rec", tau_rec, "ms", reference=LOEBEL,
-                      note="recovery from depression; 525 ms for L5 pyramidal pairs as compiled in nmdakin "
-                           "DOMAIN.md section 5 from Loebel et al. 2009 (the table within the paper was not "
-                           "re-checked in this session)"),
+                      note="recovery from depression; 525 ms for depressing L5 pyramidal-pyramidal pairs, "
+                           "attributed to Loebel et al. 2009 (L5 pairs of somatosensory cortex); the table "
+                           "or figure of the paper that gives it has not been verified"),
             Parameter("tau_in", tau_in, "ms", reference=TSODYKS_MARKRAM,
                       note="inactivation of active resources (~3 ms, sets the EPSC decay)"),
             Parameter("A_SE", A_SE, "1", note="absolute synaptic efficacy: a scale choice (1 = responses in "

@@ -44,7 +44,7 @@ def change(r, day):
 
 # --------------------------------------------------------------------------- the published findings
 def test_calibration_control_has_45_percent_high_affinity_sites():
-    """Calibration check: fH0 is set to the 45 % of DOMAIN.md section 7; untreated, fH stays there."""
+    """Calibration check: fH0 is set to 45 % (our notes; unverified, see the fH0 note); untreated, fH stays there."""
     r = sk.simulate_chronic("imipramine", 0.0, days=14)
     assert np.allclose(r.high_affinity_fraction, F0, rtol=1e-9)
     assert r.high_affinity_fraction[0] == pytest.approx(0.45)

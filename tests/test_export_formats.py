@@ -125,7 +125,7 @@ def test_a_failed_rename_is_a_clear_error_and_removes_the_temporary_file(tmp_pat
 # --------------------------------------------------------------------------- JSON
 def test_json_is_lossless_for_awkward_values():
     s = kx.Scheme(
-        "awkward \"name\" ü",
+        "awkward",  # names are identifiers; awkward free text is in the description and notes
         species=[kx.Species("A", 0.1 + 0.2, unit="1", note="a\nmultiline \"note\""), kx.Species("B", 1e-300)],
         parameters=[kx.Parameter("k", 1 / 3, "1/(uM*s)", bounds=(-np.inf, np.inf), reference="ref & co"),
                     kx.Parameter("E", -70.0, "mV", bounds=(-100.0, 0.0))],
@@ -133,7 +133,7 @@ def test_json_is_lossless_for_awkward_values():
         reactions=[kx.reaction("2 A <-> B", "k*exp(E/V)", "k/7", name="dimerise")],
         observables=[kx.Observable("p", "piecewise(A, V > -20, B)", unit="1")],
         rate_rules=[kx.RateRule("A", "heaviside(V + 50, 0.5)*1e-3")],
-        units=kx.UnitSystem(time="s"), description="d", reference="r")
+        units=kx.UnitSystem(time="s"), description="awkward \"name\" ü\u2028\x00", reference="r")
     text = export(s, "json")
     back = read_json(text)
     assert back == s

@@ -83,7 +83,7 @@ def _reserved_words() -> kx.Scheme:
 
     S = sympy.Symbol
     return kx.Scheme(
-        "reserved words",
+        "reserved_words",
         species=[kx.Species("int", 1.0, "1"), kx.Species("NET_RECEIVE", 0.0, "1"), kx.Species("y", 0.0, "1")],
         parameters=[kx.Parameter("exp", 0.5, "1/(mM*ms)", note="test value"),
                     kx.Parameter("area", 0.1, "1/ms", note="test value"),
@@ -258,7 +258,7 @@ def test_c_jacobian_is_the_derivative_of_the_rhs(tmp_path):
     lib = ctypes.CDLL(str(lib_path))
     n = len(scheme.species)
     system = kx.derive(scheme)
-    from kinetics.compile import numpy_functions
+    from kinetics.codegen import numpy_functions
 
     f = numpy_functions(system)
     p = np.array([p.value * scheme.parameter_factors()[p.name] for p in scheme.parameters])
@@ -780,7 +780,7 @@ def _special_characters() -> kx.Scheme:
     """Every kind of line the LaTeX export writes, with TeX's special characters in every text field."""
     specials = "Smith_1 & Jones (2001) Table #2: 50% of $5 {fast} ~ x^2 \\ end"
     return kx.Scheme(
-        "specials_ 100% & #1 {x} ~ ^ \\ $",
+        "specials_",  # names are identifiers; the special characters are in every free-text field
         species=[kx.Species("A", 1.0, "mM"), kx.Species("B_2", 0.0, "mM"), kx.Species("tau_m", 1e-05, "mM")],
         parameters=[kx.Parameter("k_on", 5.0, "1/(uM*s)", reference=specials, note="test value; k_on_fast"),
                     kx.Parameter("alpha", 0.1, "1/ms", note="test value"),

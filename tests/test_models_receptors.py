@@ -351,7 +351,7 @@ def test_kampa_rates_are_the_published_numbers():
     s = kampa2004.scheme()
     expect = {"Rb": (10e-3, "1/(uM*ms)"), "Ru": (5.6e-3, "1/ms"), "Ro": (10e-3, "1/ms"), "Rc": (273e-3, "1/ms"),
               "Rd1": (2.2e-3, "1/ms"), "Rr1": (1.6e-3, "1/ms"), "Rd2": (0.43e-3, "1/ms"), "Rr2": (0.5e-3, "1/ms"),
-              "Rmb": (0.05e-3, "1/(uM*ms)"), "Rmu": (12.8, "1/ms")}            # DOMAIN.md section 2
+              "Rmb": (0.05e-3, "1/(uM*ms)"), "Rmu": (12.8, "1/ms")}            # NMDA_Mg.mod, ModelDB 50207
     for k, (v, u) in expect.items():
         assert (s.get_parameter(k).value, s.get_parameter(k).unit) == (v, u)
     assert all(p.reference or "choice" in p.note for p in s.parameters)

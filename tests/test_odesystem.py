@@ -3,7 +3,7 @@ import numpy as np
 import sympy
 
 from kinetics import Parameter, RateRule, Scheme, Species, derive, reaction
-from kinetics.compile import c_source, numpy_functions
+from kinetics.codegen import c_source, numpy_functions
 
 
 def five_state():

@@ -284,7 +284,7 @@ def test_manipulation_returns_new_scheme_and_leaves_original(presyn):
     assert s_ko.get_parameter("pre_NMDAR_density").value == 0.0
     assert presyn.get_parameter("pre_NMDAR_density").value == 1.0
     assert (presyn.structure_key(), presyn.parameter_values(), {u.name: u.default for u in presyn.inputs}) == before
-    assert s_ko.name.endswith("[pre_GluN1_KO]")
+    assert s_ko.name.endswith("__pre_GluN1_KO")
     # same structure: compiled code is shared
     assert s_ko.structure_key() == presyn.structure_key()
 

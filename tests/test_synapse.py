@@ -1,4 +1,4 @@
-"""The composed L5 synapse and the pharmacology experiment (DOMAIN.md section 6).
+"""The composed L5 synapse and the pharmacology experiment (Thomazeau et al. 2025, eLife 14:RP106284).
 
 Experimental outcomes and sources: tests/data/presynaptic_tltd.json.
 """

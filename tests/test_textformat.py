@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import kinetics.textformat as tf
 from kinetics.errors import ParseError, SchemeError
-from kinetics.scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, reaction
+from kinetics.scheme import RESERVED_NAMES, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, reaction
 from kinetics.textformat import format_scheme, parse_scheme, read_scheme, write_scheme
 from kinetics.units import UnitSystem
 
@@ -102,7 +102,7 @@ def test_equivalent_to_python_construction():
 def _rich_scheme():
     A, B, C, X, V, k1, k2, Vh, glu = (S(n) for n in ["A", "B", "C", "X", "V", "k1", "k2", "Vh", "glu"])
     return Scheme(
-        name="rich scheme #1",
+        name="rich_scheme_1",  # names are identifiers (kinetics.scheme.check_name); free text is the description
         species=[
             Species("A", 1.0, unit="mM", note='quote " and backslash \\ and # hash'),
             Species("B", 0.25),
@@ -143,7 +143,7 @@ def test_round_trip_rich():
     again = parse_scheme(text)
     assert again == s
     assert format_scheme(again) == text
-    assert 'scheme "rich scheme #1"' in text
+    assert "scheme rich_scheme_1\n" in text
     assert "bounds=(-inf, inf)" in text and "bounds=(0, 100)" in text
     assert "reaction bind: 2 A + B <-> C ; glu*k1, k2" in text
     assert "reaction influx: -> A ; rate = piecewise(k1, V > Vh, 0)" in text
@@ -174,10 +174,12 @@ def test_round_trip_composed_scheme():
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 _FLOAT = st.floats(min_value=0, max_value=1e300, allow_nan=False, allow_infinity=False)
+# scheme names are identifiers (kinetics.scheme.check_name); free text goes in the description
+_NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,29}", fullmatch=True).filter(lambda s: s not in RESERVED_NAMES)
 
 
 @settings(max_examples=100, deadline=None)
-@given(note=_TEXT, ref=_TEXT, desc=_TEXT, name=_TEXT.filter(lambda s: s.strip()), v0=_FLOAT, p=_FLOAT,
+@given(note=_TEXT, ref=_TEXT, desc=_TEXT, name=_NAME, v0=_FLOAT, p=_FLOAT,
        lo=st.floats(max_value=0, allow_nan=False), neg=st.floats(allow_nan=False, allow_infinity=False))
 def test_round_trip_random_values(note, ref, desc, name, v0, p, lo, neg):
     s = Scheme(

@@ -58,6 +58,7 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from ..errors import ArgumentError, ProtocolError, SchemeError
+from ..escape import nmodl_comment
 from ..odesystem import derive
 from ..protocol import Jumps, Pulses, Steps
 from ..units import convert, dimension, parse_unit
@@ -472,10 +473,10 @@ class _ModWriter:
                 text = f"{n[par.name]} = {fmt_float(par.value)} {par.unit}" + (f"; {src}" if src else "")
                 lines.append("  " + text)
         comment = []
-        for line in lines:  # short lines; nothing that ends the comment early
-            comment += textwrap.wrap(line.replace("ENDCOMMENT", "END COMMENT"), 100,
-                                     subsequent_indent="      ") or [""]
-        lines = [f"TITLE {s.name} (exported by {GENERATED_BY})"[:_MAX_LINE], "", "COMMENT"] + comment
+        for line in lines:  # short lines, each escaped: nothing ends the comment early or opens a VERBATIM block
+            indent = line[:len(line) - len(line.lstrip(" "))]
+            comment += textwrap.wrap(indent + nmodl_comment(line), 100, subsequent_indent="      ") or [""]
+        lines = [f"TITLE {nmodl_comment(s.name)} (exported by {GENERATED_BY})"[:_MAX_LINE], "", "COMMENT"] + comment
         lines += ["ENDCOMMENT", ""]
 
         v_set = set(p.voltage_inputs)
@@ -508,12 +509,12 @@ class _ModWriter:
         for par in s.parameters:
             mu = model_unit(par.unit, units)
             lines.append(f"    {n[par.name]} = {fmt_float(pvals[par.name])} {_nmodl_unit(mu)} : "
-                         f"{fmt_float(par.value)} {par.unit}"[:_MAX_LINE])
+                         + nmodl_comment(f"{fmt_float(par.value)} {par.unit}")[:_MAX_LINE])
         for u in s.inputs:
             if u.name in param_inputs:
                 mu = model_unit(u.unit, units) if u.unit else None
                 lines.append((f"    {n[u.name]} = {fmt_float(u.default)} {_nmodl_unit(mu)} : input" +
-                              (f"; {u.note}" if u.note else ""))[:_MAX_LINE])
+                              (f"; {nmodl_comment(u.note)}" if u.note else ""))[:_MAX_LINE])
         for u in p.pulsed:
             mu = model_unit(s.get_input(u).unit, units) if s.get_input(u).unit else None
             lines.append(f"    {n[u]}_amp = {fmt_float(p.amp[u])} {_nmodl_unit(mu)} : pulse amplitude per unit weight")

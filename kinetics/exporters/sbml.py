@@ -57,6 +57,7 @@ import numpy as np
 import sympy
 
 from ..errors import ArgumentError, SchemeError
+from ..escape import xml_text
 from ..expressions import format_expression
 from ..odesystem import derive
 from ..schedule import JUMP_SET
@@ -164,7 +165,7 @@ class _Builder:
         L = self.L
         ud = self.model.createUnitDefinition()
         _check(ud.setId(out), f"unit id `{out}`")
-        ud.setName(text)
+        ud.setName(xml_text(text))
         for tok, e in powers:
             kind = unit_kind(tok)
             comps, ref = _SBML_KIND[kind]
@@ -193,7 +194,7 @@ class _Builder:
         ns = L.XMLNamespaces()
         ns.add(XHTML_NS)
         para = L.XMLNode(L.XMLTriple("p", XHTML_NS, ""), L.XMLAttributes(), ns)
-        para.addChild(L.XMLNode(L.XMLToken(text)))
+        para.addChild(L.XMLNode(L.XMLToken(xml_text(text))))  # free text: kinetics.escape.xml_text
         _check(element.setNotes(para), "notes")
 
     def annotation(self, element, tag: str, **attrs):
@@ -206,7 +207,7 @@ class _Builder:
         for k, v in attrs.items():
             if v is None:
                 continue
-            a.add(k, v if isinstance(v, str) else str(v))
+            a.add(k, xml_text(v))  # free text (references, notes, expressions): kinetics.escape.xml_text
         node = L.XMLNode(L.XMLTriple(tag, NMDAKIN_NS, "nmdakin"), a, ns)
         _check(element.appendAnnotation(node), "annotation")
 
@@ -228,7 +229,7 @@ class _Builder:
         m = self.model
         system = self.units
         _check(m.setId(_sid(s.name)), "model id")
-        m.setName(s.name)
+        m.setName(xml_text(s.name))
         self.note(m, " ".join(x for x in (s.description, ("Reference: " + s.reference) if s.reference else "",
                                           f"Exported by {GENERATED_BY}.") if x))
         t_unit = self.unit_id(system.time)

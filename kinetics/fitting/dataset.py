@@ -46,6 +46,12 @@ __all__ = ["Dataset", "ESTIMATE"]
 
 #: The value of ``sigma`` that asks the fit to estimate the noise of an observable.
 ESTIMATE = "estimate"
+#: Largest CSV data file read (bytes).
+MAX_CSV_BYTES = 100_000_000
+#: Longest value (characters) of a CSV cell: a number needs at most a few dozen.
+MAX_CSV_FIELD = 100
+#: Most columns of a CSV data file.
+MAX_CSV_COLUMNS = 1000
 
 
 def _float_array(values, what: str, n: int | None = None) -> np.ndarray:
@@ -266,6 +272,7 @@ class Dataset:
                                   f"`{scheme.name}` nor used in the dataset's observables"
                                   + did_you_mean(k, list(scheme.parameter_names) + sorted(free)))
         try:
+            self.protocol.check_window(self.t0, self.t_end)
             self.schedule(scheme)
         except ProtocolError as exc:
             raise ProtocolError(f"{where}: {exc}") from None
@@ -292,36 +299,16 @@ class Dataset:
         ``X``). ``columns`` restricts the observables read (default: every other column). Other keyword
         arguments are those of :class:`Dataset`.
 
+        The file is UTF-8 text of at most :data:`MAX_CSV_BYTES` bytes, read as a stream (memory: about 8 bytes
+        a value), with at most :data:`MAX_CSV_COLUMNS` columns and :data:`MAX_CSV_FIELD` characters a value.
+        Error messages name the line and column but never repeat the file's content.
+
         Examples
         --------
         >>> ds = Dataset.from_csv("epsc.csv", protocol=p, sigma=0.5)   # doctest: +SKIP
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"data file not found: {str(path)!r}") from None
-        rows = [r for r in csv.reader(text.splitlines()) if r and not r[0].lstrip().startswith("#")]
-        if not rows:
-            raise ArgumentError(f"data file `{path}` is empty")
-        header = [h.strip() for h in rows[0]]
-        if "time" not in header:
-            raise ArgumentError(f"data file `{path}` has no `time` column (columns: {', '.join(header)})")
-        if len(set(header)) != len(header):
-            raise ArgumentError(f"data file `{path}` has repeated column names: {', '.join(header)}")
-        body = rows[1:]
-        if not body:
-            raise ArgumentError(f"data file `{path}` is empty: a header and no rows")
-        table = np.empty((len(body), len(header)))
-        for i, row in enumerate(body):
-            if len(row) != len(header):
-                raise ArgumentError(f"data file `{path}`, line {i + 2}: {len(row)} values, expected {len(header)}")
-            for j, cell in enumerate(row):
-                try:
-                    table[i, j] = float(cell)
-                except ValueError:
-                    raise ArgumentError(f"data file `{path}`, line {i + 2}, column `{header[j]}`: "
-                                        f"{cell.strip()!r} is not a number") from None
+        table, header = _read_csv_table(path)
         col = {h: table[:, j] for j, h in enumerate(header)}
         names = [h for h in header if h != "time" and not h.startswith("sigma_")]
         if columns is not None:
@@ -359,6 +346,80 @@ class Dataset:
     def __repr__(self) -> str:
         return (f"<Dataset `{self.name}`: {self.time.size} times in [{self.time[0]:g}, {self.time[-1]:g}], "
                 f"observables {', '.join(self.data)}>")
+
+
+def _shown_name(h: str) -> str:
+    """A column name for a message: shown if it looks like a name, else only its position is meaningful."""
+    return f"`{h}`" if h.isidentifier() and len(h) <= 40 else "(unnamed)"
+
+
+def _read_csv_table(path: Path):
+    """Stream a CSV data file into a float table; returns ``(table (n_rows, n_cols), header)``.
+
+    Limits: :data:`MAX_CSV_BYTES`, :data:`MAX_CSV_COLUMNS`, :data:`MAX_CSV_FIELD`. Messages never quote the
+    file's content (cells), only line numbers and column names that look like names.
+    """
+    from array import array
+
+    where = f"data file `{path}`"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileNotFoundError(f"data file not found: {str(path)!r}") from None
+    except OSError as exc:
+        raise ArgumentError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
+    if not path.is_file():
+        raise ArgumentError(f"{where} is not a regular file")
+    if size > MAX_CSV_BYTES:
+        raise ArgumentError(f"{where} is too large ({size} bytes; the limit is {MAX_CSV_BYTES} bytes)")
+    header = None
+    columns = []
+    line = 0
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            for row in reader:
+                line = reader.line_num
+                if not row or row[0].lstrip().startswith("#"):
+                    continue
+                if header is None:
+                    if len(row) > MAX_CSV_COLUMNS:
+                        raise ArgumentError(f"{where} has {len(row)} columns (the limit is {MAX_CSV_COLUMNS})")
+                    if any(len(h) > MAX_CSV_FIELD for h in row):
+                        raise ArgumentError(f"{where}, line {line}: a column name is longer than "
+                                            f"{MAX_CSV_FIELD} characters")
+                    header = [h.strip() for h in row]
+                    columns = [array("d") for _ in header]
+                    continue
+                if len(row) != len(header):
+                    raise ArgumentError(f"{where}, line {line}: {len(row)} values, expected {len(header)}")
+                for j, cell in enumerate(row):
+                    if len(cell) > MAX_CSV_FIELD:
+                        raise ArgumentError(f"{where}, line {line}, column {_shown_name(header[j])}: value of "
+                                            f"{len(cell)} characters (at most {MAX_CSV_FIELD})")
+                    try:
+                        columns[j].append(float(cell))
+                    except ValueError:
+                        raise ArgumentError(f"{where}, line {line}, column {_shown_name(header[j])}: "
+                                            f"not a number") from None
+    except UnicodeDecodeError as exc:
+        raise ArgumentError(f"{where} is not UTF-8 text (a byte 0x{exc.object[exc.start]:02x} after line "
+                            f"{line} cannot be decoded); save it as UTF-8") from None
+    except csv.Error as exc:
+        raise ArgumentError(f"{where}, line {line + 1}: not valid CSV ({str(exc)[:80]})") from None
+    except OSError as exc:
+        raise ArgumentError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
+    if header is None:
+        raise ArgumentError(f"{where} is empty")
+    if "time" not in header:
+        raise ArgumentError(f"{where} has no `time` column (its first line has {len(header)} column(s); it must "
+                            f"name `time` and the observables)")
+    if len(set(header)) != len(header):
+        raise ArgumentError(f"{where} has repeated column names")
+    if not columns[0]:
+        raise ArgumentError(f"{where} is empty: a header and no rows")
+    table = np.column_stack([np.frombuffer(c, dtype=float) for c in columns])
+    return table, header
 
 
 def _identifier(text: str) -> str:

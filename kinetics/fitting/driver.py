@@ -74,6 +74,7 @@ def fit(model, datasets, parameters, *, n_starts: int = 10, seed=0, sampler: str
     """
     t_start = time.perf_counter()
     objective = Objective(model, datasets, parameters, rtol=rtol, atol=atol, method=method, gradient=gradient)
+    _check_degrees_of_freedom(objective)
     profile_threshold(level)  # validates `level` before any work
     if options is not None and not isinstance(options, dict):
         raise ArgumentError(f"`options` must be a dict of least_squares keyword arguments, got {options!r}")
@@ -101,6 +102,18 @@ def fit(model, datasets, parameters, *, n_starts: int = 10, seed=0, sampler: str
             ex.close()
     result.wall_time = time.perf_counter() - t_start
     return result
+
+
+def _check_degrees_of_freedom(objective: Objective) -> None:
+    """Estimating the noise needs more data values than fitted parameters: with zero degrees of freedom the
+    residuals can all be zero and the estimate (and every interval built on it) means nothing."""
+    groups = objective.estimated_groups()
+    n, k = objective.n_data, objective.n_parameters
+    if groups and n <= k:
+        which = ", ".join(f"`{d}.{o}`" for d, o in groups[:5])
+        raise ArgumentError(f"cannot estimate the noise (sigma='estimate' for {which}) with zero degrees of "
+                            f"freedom: {n} data value(s) for {k} fitted parameter(s); give sigma as a number "
+                            f"(the measurement noise) or fit more data than parameters")
 
 
 def _refine_sigma(objective: Objective, best, options):
@@ -177,7 +190,7 @@ def _assemble(objective: Objective, starts, ex, options, level, t_start, setting
         starts[best_index] = refined
     flags = identifiability(objective.names, [p.scale for p in params], cov, x=x, lower=objective.x_lower,
                             upper=objective.x_upper, values=[values[p.key] for p in params],
-                            value_stderr=se_values)
+                            value_stderr=se_values, n_data=n)
     success = bool(refined.success)
     message = refined.message
     dataset_names = [d.name for d in objective.datasets]
@@ -194,7 +207,8 @@ def _assemble(objective: Objective, starts, ex, options, level, t_start, setting
         parameters=make_parameters(params, values, stderr, ci, "wald", level, objective.scheme, dataset_names),
         stderr=stderr, stderr_scaled=cov.stderr, covariance=cov.covariance, correlation=cov.correlation,
         fisher=cov.fisher, covariance_info=cov, ci=ci, ci_method="wald", residuals=r, jacobian=J,
-        cost=cost, chi2=2 * cost, reduced_chi2=2 * cost / max(n - k, 1), log_likelihood=float(loglik),
+        cost=cost, chi2=2 * cost, reduced_chi2=2 * cost / (n - k) if n > k else float("nan"),
+        log_likelihood=float(loglik),
         aic=float(2 * n_free - 2 * loglik), bic=float(n_free * np.log(n) - 2 * loglik),
         n_data=n, n_parameters=k, n_sigma=n_sigma, success=success, message=message, starts=starts,
         best_start=best_index, profiles={}, flags=flags, sigma=sigma, settings=settings, n_simulations=n_sim,
@@ -225,7 +239,8 @@ def _with_profiles(result: FitResult, ex, *, names=None, level=None, progress=No
     se_values = [result.stderr[p.key] for p in params]
     flags = identifiability(result.names, result.scales, result.covariance_info, profiles=all_profiles,
                             x=result.x, lower=obj.x_lower, upper=obj.x_upper,
-                            values=[result.values[p.key] for p in params], value_stderr=se_values)
+                            values=[result.values[p.key] for p in params], value_stderr=se_values,
+                            n_data=result.n_data)
     ci_method = "profile" if set(all_profiles) == set(keys) else "mixed"
     settings = dict(result.settings, level=level)
     return result._replace(

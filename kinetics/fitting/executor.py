@@ -10,7 +10,9 @@ function over them and returns the results in order, with a tqdm progress bar wh
   or a remote scheduler); nothing else changes.
 * :class:`SerialExecutor`: in this process, one task after the other (for debugging and tiny jobs).
 
-:func:`as_executor` turns what a user passes as ``executor=`` into one of these.
+:func:`as_executor` turns what a user passes as ``executor=`` into one of these; :func:`connect_scheduler`
+connects to a dask scheduler by address within a total time limit (a peer that accepts the connection but
+never answers makes ``dask.distributed.Client`` wait forever, whatever its ``timeout``).
 
 Examples
 --------
@@ -23,13 +25,23 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, KineticsError, did_you_mean
 
-__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor", "want_progress"]
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor", "want_progress",
+           "connect_scheduler", "check_scheduler_address", "SchedulerConnectionError", "CONNECT_TIMEOUT"]
+
+#: Default total time (seconds) allowed to connect to a dask scheduler and hear back from it.
+CONNECT_TIMEOUT = 10.0
+
+
+class SchedulerConnectionError(KineticsError, ConnectionError):
+    """The dask scheduler could not be reached, or did not answer, within the time limit."""
 
 
 def want_progress(progress) -> bool:
@@ -201,6 +213,125 @@ class DaskExecutor(Executor):
 
     def describe(self) -> str:
         return f"dask.distributed ({self._address}, {self.n_workers} threads)"
+
+
+def check_scheduler_address(address) -> str:
+    """``address`` stripped, if a dask.distributed scheduler can have it; :class:`ArgumentError` otherwise."""
+    if not isinstance(address, str) or not address.strip() or len(address) > 300:
+        raise ArgumentError(f"the scheduler address must be a string such as tcp://127.0.0.1:8786, got "
+                            f"{address!r:.80}")
+    try:
+        from distributed.comm.addressing import parse_address
+        from distributed.comm.registry import backends
+    except ImportError:
+        raise ArgumentError("a dask scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
+    address = address.strip()
+    try:
+        scheme, loc = parse_address(address)
+    except (ValueError, TypeError):
+        scheme, loc = None, ""
+    if scheme not in backends:
+        given = address.partition("://")[0] if "://" in address else str(scheme)
+        raise ArgumentError(f"scheduler address `{address:.80}`: unknown protocol `{given:.20}`"
+                            + did_you_mean(given, sorted(backends))
+                            + f"; use tcp://HOST:PORT (protocols: {', '.join(sorted(backends))})")
+    if scheme == "inproc":
+        return address
+    host, _, port = loc.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ArgumentError(f"scheduler address `{address:.80}` needs a host and a port, e.g. tcp://127.0.0.1:8786")
+    return address
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Open a comm to the scheduler and ask its identity, all within ``timeout`` seconds (asyncio, so a silent
+    peer is abandoned cleanly). Raises SchedulerConnectionError."""
+    import asyncio
+
+    async def probe():
+        from distributed.comm import connect
+
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            reply = await comm.read()
+        finally:
+            comm.abort()
+        if not isinstance(reply, dict) or "type" not in reply:
+            raise SchedulerConnectionError(f"the peer at {address} is not a dask scheduler")
+
+    async def bounded():
+        await asyncio.wait_for(probe(), timeout)
+
+    outcome = []
+
+    def run():
+        try:
+            asyncio.run(bounded())
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="nmdakin-dask-probe", daemon=True)
+    worker.start()
+    worker.join(timeout + 2.0)
+    if not outcome:
+        raise SchedulerConnectionError(f"no answer from the dask scheduler at {address} within {timeout:g} s")
+    exc = outcome[0]
+    if exc is None:
+        return
+    if isinstance(exc, SchedulerConnectionError):
+        raise exc
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        raise SchedulerConnectionError(f"no answer from the dask scheduler at {address} within {timeout:g} s")
+    raise SchedulerConnectionError(f"cannot connect to the dask scheduler at {address}: "
+                                   f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def connect_scheduler(address: str, timeout: float = CONNECT_TIMEOUT):
+    """A ``dask.distributed.Client`` connected to the scheduler at ``address`` within ``timeout`` seconds in all.
+
+    The address is checked first (``tcp://HOST:PORT``, or another protocol dask knows): ``nonsense://x`` is an
+    :class:`~kinetics.errors.ArgumentError`. The scheduler must accept the connection *and answer* within the
+    time limit; otherwise :class:`SchedulerConnectionError` (also a ``ConnectionError``). The client is the
+    caller's to close.
+
+    Examples
+    --------
+    >>> client = connect_scheduler("tcp://127.0.0.1:8786", timeout=5.0)     # doctest: +SKIP
+    >>> fit(scheme, datasets, params, executor=client)                      # doctest: +SKIP
+    """
+    try:
+        timeout = float(timeout)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"`timeout` must be a number of seconds, got {timeout!r}") from None
+    if not 0 < timeout <= 3600:
+        raise ArgumentError(f"`timeout` must be in (0, 3600] seconds, got {timeout}")
+    address = check_scheduler_address(address)
+    deadline = time.monotonic() + timeout
+    _probe_scheduler(address, timeout)
+    from distributed import Client
+
+    left = max(deadline - time.monotonic(), 0.5)
+    outcome = []
+
+    def make():
+        try:
+            outcome.append(Client(address, timeout=left))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=make, name="nmdakin-dask-connect", daemon=True)
+    worker.start()
+    worker.join(left + 2.0)
+    if not outcome:
+        raise SchedulerConnectionError(f"the dask scheduler at {address} answered but the client could not "
+                                       f"start within {timeout:g} s")
+    if isinstance(outcome[0], BaseException):
+        exc = outcome[0]
+        raise SchedulerConnectionError(f"cannot connect to the dask scheduler at {address}: "
+                                       f"{type(exc).__name__}: {str(exc)[:200]}")
+    return outcome[0]
 
 
 def as_executor(executor=None) -> Executor:

@@ -72,27 +72,61 @@ Examples
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ArgumentError, ParseError, SchemeError, did_you_mean
+from ..errors import ArgumentError, KineticsError, ParseError, SchemeError, did_you_mean
 
 try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Experiment", "read_experiment", "run_experiment", "parse_protocol"]
+__all__ = ["Experiment", "read_experiment", "run_experiment", "parse_protocol", "models_builder",
+           "MAX_EXPERIMENT_BYTES", "MAX_TOML_DEPTH"]
+
+#: Largest experiment file read (bytes); checked before parsing.
+MAX_EXPERIMENT_BYTES = 1_000_000
+#: Deepest nesting of TOML arrays and inline tables (the format needs 4); checked before parsing.
+MAX_TOML_DEPTH = 16
+#: Largest integer accepted for a count or seed (exactly representable as a double).
+_MAX_INTEGER = 2 ** 53
 
 _TOP = ("name", "description", "model", "fit", "parameters", "datasets")
 _MODEL = ("builder", "file", "options", "transforms", "parameters", "initial")
 _FIT = ("starts", "seed", "sampler", "include_start", "profiles", "level", "gradient", "rtol", "atol", "method",
         "workers", "least_squares")
 _DATASET = ("name", "file", "observables", "sigma", "parameters", "y0", "t0", "t_end", "protocol", "columns")
-_BUILDER = re.compile(r"^([a-z_][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_BUILDER = re.compile(r"^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+# strings (multi-line, basic, literal: each runs to its end or to the end of the text/line, so the scan is
+# linear), comments, and the brackets of arrays, inline tables and table headers
+_TOML_TOKEN = re.compile(r'''"""(?:[^"\\]|\\[\s\S]|"(?!""))*+(?:""")?|\'\'\'(?:[^\']|\'(?!\'\'))*+(?:\'\'\')?'''
+                         r'''|"(?:[^"\\\n]|\\.)*+"?|\'[^\'\n]*+\'?|#[^\n]*+|[\[\]{}]''')
+
+
+def _toml_depth_ok(text: str, limit: int) -> bool:
+    """False if arrays/inline tables nest deeper than ``limit`` (strings and comments skipped)."""
+    depth = 0
+    for m in _TOML_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return False
+        elif tok in ("]", "}"):
+            depth = max(depth - 1, 0)
+    return True
+
+
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class _Where:
@@ -116,12 +150,32 @@ def _check_keys(table, allowed, where, loc: _Where):
 
 def _number(v, what, loc, where, *, integer=False, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise loc.error(where, f"`{what}` must be a number, got {v!r}")
+        raise loc.error(where, f"`{what}` must be a number, got {_short(v)}")
+    if isinstance(v, int) and abs(v) > _MAX_INTEGER:
+        raise loc.error(where, f"`{what}` is too large (at most {_MAX_INTEGER} in magnitude)")
     if integer and int(v) != v:
         raise loc.error(where, f"`{what}` must be an integer, got {v!r}")
     if not math.isfinite(v) or (positive and v <= 0):
         raise loc.error(where, f"`{what}` must be a {'positive ' if positive else ''}finite number, got {v!r}")
     return int(v) if integer else float(v)
+
+
+def _inside(folder: Path, name, loc, where, what="file"):
+    """``folder / name``, refused unless it is a relative path that stays inside ``folder`` (symlinks
+    resolved): an experiment file may read only files in its own folder tree."""
+    if not isinstance(name, str) or not name.strip() or "\x00" in name:
+        raise loc.error(where, f"`{what}` must be a file name relative to the experiment file, got {_short(name)}")
+    rel = Path(name)
+    if rel.is_absolute() or rel.drive:
+        raise loc.error(where, f"`{what}` must be a path relative to the experiment file's folder, got an "
+                               f"absolute path {_short(name)}")
+    base = folder.resolve()
+    full = (base / rel).resolve()
+    if full != base and base not in full.parents:
+        raise loc.error(where, f"`{what}` {_short(name)} points outside the experiment file's folder "
+                               f"(`..` or a symbolic link); data and scheme files must be in that folder or "
+                               f"below it")
+    return full
 
 
 def _scalars(table, what, loc, where):
@@ -133,36 +187,69 @@ def _scalars(table, what, loc, where):
     return dict(table)
 
 
-def _resolve_builder(text, loc, where):
-    m = _BUILDER.match(text) if isinstance(text, str) else None
-    if not m:
-        raise loc.error(where, f"`builder` must be MODULE.FUNCTION of nmdakin's models package "
-                               f"(e.g. `destexhe1994.five_state`), got {text!r}")
-    mod_name, fn_name = m.groups()
-    full = f"models.{mod_name}"
+def _returns_scheme(fn) -> bool:
+    import inspect
+
     try:
-        spec = importlib.util.find_spec(full)
-    except ModuleNotFoundError:
-        spec = None
-    if spec is None:
-        import pkgutil
+        ret = inspect.signature(fn).return_annotation
+    except (TypeError, ValueError):
+        return False
+    ret = ret if isinstance(ret, str) else getattr(ret, "__name__", "")
+    return ret == "Scheme" or ret.endswith(".Scheme")
 
-        try:
-            import models
 
-            known = [mi.name for mi in pkgutil.iter_modules(models.__path__)]
-        except ImportError:
-            known = []
-        raise loc.error(where, f"unknown model module `{mod_name}`" + did_you_mean(mod_name, known), SchemeError)
-    module = importlib.import_module(full)
-    public = getattr(module, "__all__", ())
-    if fn_name not in public or not callable(getattr(module, fn_name, None)):
-        raise loc.error(where, f"`{fn_name}` is not a builder of `models.{mod_name}`"
-                               + did_you_mean(fn_name, public) + f"; choose one of {list(public)}", SchemeError)
+def models_builder(name: str):
+    """The default ``resolve_builder`` of :func:`read_experiment`: a scheme builder of nmdakin's ``models``
+    package named ``MODULE.FUNCTION``.
+
+    Only functions that a models module lists in its ``__all__``, defines itself and declares as returning a
+    ``Scheme`` are accepted (``destexhe1994.five_state``, ``mg_block.with_nmda_current``); anything else
+    (constants, the CLI's ``cli.main``, private modules) is an :class:`~kinetics.errors.ArgumentError` or
+    :class:`~kinetics.errors.SchemeError`.
+    """
+    import inspect
+    import pkgutil
+
+    m = _BUILDER.match(name) if isinstance(name, str) and len(name) <= 200 else None
+    if not m:
+        raise ArgumentError(f"`builder` must be MODULE.FUNCTION of nmdakin's models package "
+                            f"(e.g. `destexhe1994.five_state`), got {_short(name)}")
+    mod_name, fn_name = m.groups()
+    try:
+        import models
+
+        known = [mi.name for mi in pkgutil.iter_modules(models.__path__) if not mi.name.startswith("_")]
+    except ImportError:
+        known = []
+    if mod_name not in known:
+        raise SchemeError(f"unknown model module `{mod_name}`" + did_you_mean(mod_name, known))
+    module = importlib.import_module(f"models.{mod_name}")
+    public = [n for n in getattr(module, "__all__", ()) if isinstance(n, str)]
+    builders = []
+    for n in public:
+        f = getattr(module, n, None)
+        fn = inspect.unwrap(f) if callable(f) else None
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and _returns_scheme(fn):
+            builders.append(n)
+    if fn_name not in builders:
+        raise SchemeError(f"`{fn_name}` is not a builder of `models.{mod_name}` (a function returning a Scheme)"
+                          + did_you_mean(fn_name, builders) + f"; choose one of {builders}")
     return getattr(module, fn_name)
 
 
-def _load_model(table, loc: _Where, folder: Path):
+def _resolve_builder(text, loc, where, resolve):
+    try:
+        fn = resolve(text)
+    except KineticsError as exc:
+        raise loc.error(where, str(exc), type(exc)) from None
+    except LookupError as exc:
+        raise loc.error(where, f"unknown builder {_short(text)}: {exc}", SchemeError) from None
+    if not callable(fn):
+        raise loc.error(where, f"builder {_short(text)} is not callable", SchemeError)
+    return fn
+
+
+def _load_model(table, loc: _Where, folder: Path, resolve):
     from ..scheme import Scheme
     from ..textformat import read_scheme
 
@@ -173,15 +260,17 @@ def _load_model(table, loc: _Where, folder: Path):
                                "(a scheme in the kinetics text format)")
     options = _scalars(table.get("options", {}), "options", loc, where)
     if "builder" in table:
-        fn = _resolve_builder(table["builder"], loc, where)
+        fn = _resolve_builder(table["builder"], loc, where, resolve)
         try:
             scheme = fn(**options)
         except TypeError as exc:
             raise loc.error(where, f"cannot call `{table['builder']}` with options {options}: {exc}") from None
+        if not isinstance(scheme, Scheme):
+            raise loc.error(where, f"the model builder returned {type(scheme).__name__}, not a Scheme")
     else:
         if options:
             raise loc.error(where, "`options` apply to a `builder`, not to a scheme `file`")
-        scheme = read_scheme(folder / str(table["file"]))
+        scheme = read_scheme(_inside(folder, table["file"], loc, where))
     transforms = table.get("transforms", [])
     if not isinstance(transforms, list):
         raise loc.error(where, "`transforms` must be a list of { builder = ..., options = {...} }")
@@ -190,12 +279,14 @@ def _load_model(table, loc: _Where, folder: Path):
         _check_keys(tr, ("builder", "options"), w, loc)
         if "builder" not in tr:
             raise loc.error(w, "needs a `builder`")
-        fn = _resolve_builder(tr["builder"], loc, w)
+        fn = _resolve_builder(tr["builder"], loc, w, resolve)
         opts = _scalars(tr.get("options", {}), "options", loc, w)
         try:
             scheme = fn(scheme, **opts)
         except TypeError as exc:
             raise loc.error(w, f"cannot call `{tr['builder']}`: {exc}") from None
+        if not isinstance(scheme, Scheme):
+            raise loc.error(w, f"the transform returned {type(scheme).__name__}, not a Scheme")
     if not isinstance(scheme, Scheme):
         raise loc.error(where, f"the model builder returned {type(scheme).__name__}, not a Scheme")
     values = _scalars(table.get("parameters", {}), "parameters", loc, where)
@@ -308,7 +399,7 @@ def _load_dataset(table, index, loc: _Where, folder: Path):
     _check_keys(table, _DATASET, where, loc)
     if "file" not in table:
         raise loc.error(where, "needs a `file` (CSV with a `time` column and one column per observable)")
-    path = folder / str(table["file"])
+    path = _inside(folder, table["file"], loc, where)
     protocol = parse_protocol(table.get("protocol"), where=f"{where}.protocol", path=str(loc.path))
     sigma = table.get("sigma", "estimate")
     if isinstance(sigma, dict):
@@ -380,8 +471,14 @@ _FIT_DEFAULTS = {"starts": 10, "seed": 0, "sampler": "lhs", "include_start": Tru
                  "least_squares": {}}
 
 
-def read_experiment(path) -> Experiment:
+def read_experiment(path, *, resolve_builder=None) -> Experiment:
     """Load and check an experiment file (TOML; format in the module docstring) and its CSV data.
+
+    ``resolve_builder(name)`` turns the text of a ``builder`` (model or transform) into the function to
+    call; it raises a :class:`~kinetics.errors.KineticsError` (or ``LookupError``) for a name it does not
+    allow. The default, :func:`models_builder`, accepts only the scheme builders of nmdakin's ``models``
+    package. Files named in the experiment (data, scheme) must lie in the experiment file's folder or below.
+    The file is at most :data:`MAX_EXPERIMENT_BYTES` bytes and nests at most :data:`MAX_TOML_DEPTH` levels.
 
     Raises
     ------
@@ -394,22 +491,45 @@ def read_experiment(path) -> Experiment:
     """
     from .parameters import FitParameter
 
+    resolve = models_builder if resolve_builder is None else resolve_builder
+    if not callable(resolve):
+        raise ArgumentError(f"`resolve_builder` must be callable, got {type(resolve).__name__}")
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_EXPERIMENT_BYTES:
+            raise ParseError(f"experiment file too large ({size} bytes; the limit is {MAX_EXPERIMENT_BYTES})",
+                             source=str(path))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_EXPERIMENT_BYTES + 1)
     except FileNotFoundError:
         raise FileNotFoundError(f"experiment file not found: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise ParseError("not a file", source=str(path)) from None
+    if len(raw) > MAX_EXPERIMENT_BYTES:
+        raise ParseError(f"experiment file too large (the limit is {MAX_EXPERIMENT_BYTES} bytes)", source=str(path))
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"invalid TOML: not UTF-8 text (byte {exc.start})", source=str(path)) from None
+    if not _toml_depth_ok(text, MAX_TOML_DEPTH):
+        raise ParseError(f"invalid TOML: arrays or tables nested deeper than {MAX_TOML_DEPTH} levels",
+                         source=str(path))
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ParseError(f"invalid TOML: {exc}", source=str(path)) from None
+    except RecursionError:
+        raise ParseError("invalid TOML: nested too deeply", source=str(path)) from None
+    except ValueError as exc:   # e.g. an integer beyond Python's 4300-digit conversion limit
+        raise ParseError(f"invalid TOML: {str(exc)[:120]}", source=str(path)) from None
     loc = _Where(path)
     _check_keys(doc, _TOP, "top level", loc)
     for k in ("model", "parameters", "datasets"):
         if k not in doc:
             raise loc.error("top level", f"missing `[{k}]`" if k != "datasets" else "missing `[[datasets]]`")
     folder = path.parent
-    scheme = _load_model(doc["model"], loc, folder)
+    scheme = _load_model(doc["model"], loc, folder, resolve)
     settings = dict(_FIT_DEFAULTS)
     fit_table = doc.get("fit", {})
     _check_keys(fit_table, _FIT, "fit", loc)
@@ -462,6 +582,6 @@ def read_experiment(path) -> Experiment:
                       parameters=specs, settings=settings)
 
 
-def run_experiment(path, **overrides):
+def run_experiment(path, *, resolve_builder=None, **overrides):
     """:func:`read_experiment` then :meth:`Experiment.run` (keyword arguments override ``[fit]``)."""
-    return read_experiment(path).run(**overrides)
+    return read_experiment(path, resolve_builder=resolve_builder).run(**overrides)

@@ -154,13 +154,8 @@ def plot_overview(result, path=None):
         plot_profiles(result, axes=rest[1:])
     fig.suptitle(f"fit of {result.model.name}", fontsize="medium")
     if path is not None:
-        import io
+        from .._io import atomic_savefig
 
-        from .._io import atomic_write_bytes
-
-        buf = io.BytesIO()
-        fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
-        fig.savefig(buf, format=fmt, dpi=110)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_savefig(fig, path, dpi=110)
         plt.close(fig)
     return fig

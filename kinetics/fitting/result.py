@@ -112,7 +112,8 @@ class FitResult:
     @property
     def identifiable(self) -> bool:
         """True when no identifiability flag was raised."""
-        return not any(f.kind in ("singular", "flat_profile", "no_effect", "correlation") for f in self.flags)
+        return not any(f.kind in ("zero_dof", "singular", "flat_profile", "no_effect", "correlation")
+                       for f in self.flags)
 
     def flagged(self) -> set:
         """Keys named by an identifiability flag."""

@@ -18,9 +18,9 @@ Profile likelihood
     executor.
 
 Identifiability report
-    :func:`identifiability` lists flags: singular directions, ``|correlation| >= 0.99``, flat (open) profiles,
-    relative standard errors above 100 %, optima on a bound, and profiles that found a lower cost than the
-    reported optimum.
+    :func:`identifiability` lists flags: zero degrees of freedom, singular directions, ``|correlation| >= 0.99``,
+    flat (open) profiles, relative standard errors above 100 %, optima on a bound, and profiles that found a
+    lower cost than the reported optimum.
 """
 from __future__ import annotations
 
@@ -301,10 +301,20 @@ def _combination_text(vec, keys, scales) -> str:
 
 def identifiability(keys, scales, cov: Covariance, *, profiles: dict | None = None, x=None, lower=None,
                     upper=None, correlation_limit: float = CORRELATION_LIMIT, relative_se_limit: float = 1.0,
-                    values=None, value_stderr=None) -> list:
-    """Identifiability flags (list of :class:`Flag`) from the Fisher information and the profiles."""
+                    values=None, value_stderr=None, n_data: int | None = None) -> list:
+    """Identifiability flags (list of :class:`Flag`) from the Fisher information and the profiles.
+
+    With ``n_data`` (the number of data values) not above the number of parameters there are no degrees of
+    freedom left: a ``zero_dof`` flag says so (the data can be matched exactly whatever they are, so nothing
+    is established about the parameters), whatever the Fisher information looks like.
+    """
     flags = []
     keys = list(keys)
+    if n_data is not None and n_data <= len(keys):
+        flags.append(Flag(tuple(keys), "zero_dof",
+                          f"not identifiable: zero degrees of freedom ({n_data} data value(s) for {len(keys)} "
+                          f"fitted parameter(s)): the model can pass through any such data, so the fit tests "
+                          f"nothing and its intervals rest only on the given sigma"))
     for i, k in enumerate(keys):
         if cov.column_norms[i] == 0:
             flags.append(Flag((k,), "no_effect", f"`{k}` has no effect on the fitted data (zero sensitivity)"))

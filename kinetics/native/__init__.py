@@ -11,19 +11,58 @@ then::
 
 The whole integration of a schedule runs in C in one ctypes call, which releases
 the GIL, so :meth:`NativeSolver.solve_many` runs parameter sweeps on threads.
+
+The compile cache
+-----------------
+Loading a shared library runs its code (constructors included), so the cache
+(:func:`default_cache_dir`) is not trusted blindly:
+
+* The cache folder must be private: it is created with mode 0700 (so is every
+  missing parent folder the package creates); an existing folder must be owned
+  by the current user and not group- or world-writable, and each of its parent
+  folders must be owned by the user or root and not world-writable (unless
+  sticky, like ``/tmp``). A symbolic link to the folder must be owned by the
+  user or root; the resolved folder is used from then on. A folder that fails
+  these checks is refused with a :class:`NativeCacheWarning` naming it and why.
+* Every library ``nk_<key>.so`` has a manifest ``nk_<key>.json`` written when it
+  is built: the key (itself the SHA-256 of the source, compiler, flags and ABI
+  version, and the file name), the library's size and SHA-256, and the SHA-256
+  of the source. Before a library is returned by :func:`build` or opened by
+  :class:`NativeSolver` (``dlopen``), it must be a non-empty regular file owned by
+  the user, not group/world-writable, and its bytes must hash to the manifest's
+  digest; the manifest must name the same key (and source). A missing, corrupt,
+  mismatching or foreign entry is deleted and rebuilt, never loaded; an empty or
+  truncated library is therefore never ``dlopen``'ed. A process verifies a given
+  file once (memo keyed on path, device, inode, size, mtime and ctime).
+* Someone who can write the cache folder can also write a matching manifest: the
+  digest catches corruption, truncation, interrupted writes and stray files; the
+  ownership/permission checks on the folder are the real defence.
+* A refused folder, or one that cannot be written (read-only, disk full,
+  quota...), makes :func:`build` fall back to a private temporary folder
+  (``tempfile.mkdtemp``, reused within the process and removed at exit), with
+  one warning. Leftover temporary build folders (``.nk_*``) and ``*.tmp`` files
+  older than an hour, from killed builds, are removed by the next build into the
+  same folder.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
+import errno
 import hashlib
 import itertools
+import json
 import os
+import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,12 +73,19 @@ import numpy as np
 
 from ..errors import CompilerError, ProtocolError, SolverError, did_you_mean
 
+try:                                   # POSIX: builds of one key are serialised across processes
+    import fcntl
+except ImportError:                    # pragma: no cover - Windows
+    fcntl = None
+
 __all__ = [
     "METHODS",
     "CFLAGS",
+    "NativeCacheWarning",
     "compiler_available",
     "default_cache_dir",
     "build",
+    "library_ok",
     "SegmentArrays",
     "NativeSolver",
 ]
@@ -80,13 +126,22 @@ else:
     _LIB_SUFFIX = ".so"
 
 
+class NativeCacheWarning(RuntimeWarning):
+    """The compile cache folder or one of its entries was not used (see :mod:`kinetics.native`)."""
+
+
 # --------------------------------------------------------------------------- compiler
 
 def _compiler_command() -> list[str] | None:
-    """``$CC`` (split like a shell would) if set, else the first of cc/gcc/clang on PATH."""
+    """``$CC`` (split like a shell would) if set, else the first of cc/gcc/clang on PATH.
+
+    Raises :class:`CompilerError` when ``$CC`` cannot be split (an unbalanced quote)."""
     env = os.environ.get("CC", "").strip()
     if env:
-        parts = shlex.split(env)
+        try:
+            parts = shlex.split(env)
+        except ValueError as exc:   # an unbalanced quote: a broken $CC, not a missing compiler
+            raise CompilerError(f"cannot parse $CC = {env!r} like a shell would: {exc}") from None
         exe = shutil.which(parts[0]) if parts else None
         return [exe, *parts[1:]] if exe else None
     for name in ("cc", "gcc", "clang"):
@@ -109,12 +164,22 @@ def _compiler_identity(command: tuple) -> str:
 
 
 def compiler_available() -> bool:
-    """True if a C compiler (``$CC``, ``cc``, ``gcc`` or ``clang``) is on the PATH."""
-    return _compiler_command() is not None
+    """True if a C compiler (``$CC``, ``cc``, ``gcc`` or ``clang``) is on the PATH.
+
+    A ``$CC`` that cannot be parsed counts as configured: :func:`build` then raises a :class:`CompilerError`
+    that says why, and :func:`kinetics.simulate` falls back to the compiler-free path with that reason."""
+    try:
+        return _compiler_command() is not None
+    except CompilerError:
+        return True
 
 
 def default_cache_dir() -> Path:
-    """``$NMDAKIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/nmdakin``, else ``~/.cache/nmdakin``."""
+    """``$NMDAKIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/nmdakin``, else ``~/.cache/nmdakin``.
+
+    The folder must be private to the user (see the module docstring); :func:`build`
+    falls back to a temporary folder otherwise.
+    """
     env = os.environ.get("NMDAKIN_CACHE_DIR")
     if env:
         return Path(env).expanduser()
@@ -142,15 +207,407 @@ def _lock_for(key: str) -> threading.Lock:
         return lock
 
 
+# --------------------------------------------------------------------------- cache checks
+
+_MANIFEST_FORMAT = "nmdakin-native-library/1"
+_MANIFEST_MAX_BYTES = 64 * 1024
+_LIB_NAME = re.compile(r"nk_([0-9a-f]{40})" + re.escape(_LIB_SUFFIX))
+#: Leftovers of killed builds older than this (seconds) are removed; a build takes at most
+#: ``_COMPILE_TIMEOUT``.
+_STALE_AGE = 3600.0
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_HAS_OWNERS = hasattr(os, "getuid")
+#: Errors that mean "this folder cannot be written" when the compiler reports them (by their strerror
+#: text); permission errors are caught earlier, when the build folder is created.
+_WRITE_ERRNOS = tuple(e for e in (errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", None)) if e is not None)
+
+# Verified libraries: str(path) -> stat signature at verification time.
+_verified: dict[str, tuple] = {}
+# Trusted folders: str(requested path) -> (resolved Path, stat signature of the requested path).
+_trusted_dirs: dict[str, tuple] = {}
+_warned: set = set()
+_fallback_lock = threading.Lock()
+_fallback_root: Path | None = None
+
+
+class _Unusable(Exception):
+    """A cache folder that must not (untrusted) or cannot (not writable) be used."""
+
+
+def _file_sig(st: os.stat_result) -> tuple:
+    # ctime cannot be set by a user: a rewrite in place changes the signature.
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _warn_once(tag, message: str) -> None:
+    if tag not in _warned:
+        _warned.add(tag)
+        warnings.warn(message, NativeCacheWarning, stacklevel=4)
+
+
+def _owner_problem(st: os.stat_result, what: str) -> str | None:
+    """Why a file or folder of the cache is not private to this user (None if it is)."""
+    if not _HAS_OWNERS:
+        return None
+    uid = os.getuid()
+    if st.st_uid != uid:
+        return f"{what} is owned by uid {st.st_uid}, not by the current user (uid {uid})"
+    if st.st_mode & 0o022:
+        who = {0o020: "group", 0o002: "world", 0o022: "group- and world"}[st.st_mode & 0o022]
+        return f"{what} is {who}-writable (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each with mode 0700."""
+    directory = Path(os.path.abspath(directory))
+    missing = []
+    p = directory
+    while not os.path.lexists(p):
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for p in reversed(missing):
+        try:
+            os.mkdir(p, 0o700)
+        except FileExistsError:        # created concurrently: checked below like any folder
+            continue
+        os.chmod(p, 0o700)             # whatever the umask
+
+
+def _dir_sig(st: os.stat_result) -> tuple:
+    return (st.st_dev, st.st_ino, st.st_uid, st.st_gid, st.st_mode)
+
+
+def _check_dir(requested: Path, create: bool = True) -> Path:
+    """The resolved, private cache folder for ``requested`` (created 0700 if missing and ``create``).
+
+    Raises :class:`_Unusable` (with the reason) if it cannot be created or is not private.
+    """
+    key = str(requested)
+    hit = _trusted_dirs.get(key)
+    if hit is not None:
+        real, sig = hit
+        try:
+            if _dir_sig(os.stat(requested)) == sig:
+                return real
+        except OSError:
+            pass
+    if create:
+        try:
+            _make_private_dirs(requested)
+        except OSError as exc:
+            raise _Unusable(f"it cannot be created ({exc.strerror or exc})") from None
+    elif not os.path.lexists(requested):
+        raise _Unusable("it does not exist")
+    try:
+        lst = os.lstat(requested)
+        if stat.S_ISLNK(lst.st_mode) and _HAS_OWNERS and lst.st_uid not in (0, os.getuid()):
+            raise _Unusable(f"it is a symbolic link owned by uid {lst.st_uid}")
+        real = Path(os.path.realpath(requested))
+        st = os.lstat(real)
+        if not stat.S_ISDIR(st.st_mode):
+            raise _Unusable("it is not a folder")
+        what = "it" if real == Path(os.path.abspath(requested)) else f"its target {real}"
+        problem = _owner_problem(st, what)
+        if problem:
+            raise _Unusable(problem)
+        if _HAS_OWNERS:
+            uid = os.getuid()
+            for parent in real.parents:
+                pst = os.stat(parent)
+                if pst.st_uid not in (0, uid):
+                    raise _Unusable(f"its parent folder {parent} is owned by uid {pst.st_uid}, "
+                                    f"neither the current user (uid {uid}) nor root")
+                if pst.st_mode & 0o002 and not pst.st_mode & stat.S_ISVTX:
+                    raise _Unusable(f"its parent folder {parent} is world-writable "
+                                    f"(mode {stat.S_IMODE(pst.st_mode):04o}) without the sticky bit")
+        sig = _dir_sig(os.stat(requested))
+    except OSError as exc:
+        raise _Unusable(f"it cannot be inspected ({exc.strerror or exc})") from None
+    _trusted_dirs[key] = (real, sig)
+    return real
+
+
+def _fallback_dir(requested: Path, reason: str) -> Path:
+    """The process's private temporary folder for libraries, after one warning about ``requested``."""
+    global _fallback_root
+    with _fallback_lock:
+        if _fallback_root is None:
+            try:
+                root = Path(tempfile.mkdtemp(prefix="nmdakin-cache-"))
+            except OSError as exc:
+                raise CompilerError(f"cannot use the compile cache folder {requested} ({reason}) "
+                                    f"nor create a temporary folder: {exc}") from exc
+            atexit.register(shutil.rmtree, str(root), True)
+            _fallback_root = root
+        root = _fallback_root
+    if Path(requested) != root:
+        _warn_once(("fallback", str(requested)),
+                   f"not using the compile cache folder {requested}: {reason}. Compiled models go to "
+                   f"the temporary folder {root} for this process (they will be rebuilt next time); "
+                   f"use a private folder (mode 0700, owned by you) or set $NMDAKIN_CACHE_DIR.")
+    try:
+        return _check_dir(root)
+    except _Unusable as exc:
+        raise CompilerError(f"cannot use the compile cache folder {requested} ({reason}) nor the "
+                            f"temporary folder {root} ({exc})") from None
+
+
+def _manifest_path(lib_path: Path) -> Path:
+    return lib_path.with_name(lib_path.name[:-len(_LIB_SUFFIX)] + ".json")
+
+
+def _read_private(path: Path, max_bytes: int | None, expect: os.stat_result | None = None):
+    """``(bytes, stat)`` of a regular file owned by the user; raises ValueError saying why not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+    except FileNotFoundError:
+        raise ValueError(f"{path.name} is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError(f"{path.name} is a symbolic link") from None
+        raise ValueError(f"{path.name} cannot be opened ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        problem = _owner_problem(st, path.name)
+        if problem:
+            raise ValueError(problem)
+        if expect is not None and (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino):
+            raise ValueError(f"{path.name} changed while being checked")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise ValueError(f"{path.name} is too large ({st.st_size} bytes)")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def _entry_problem(lib_path: Path, key: str, source_sha256: str | None) -> str | None:
+    """Why the cache entry ``lib_path`` must not be loaded (None: verified, and memoised)."""
+    try:
+        st = os.lstat(lib_path)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"cannot be inspected ({exc.strerror})"
+    if _verified.get(str(lib_path)) == _file_sig(st):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    problem = _owner_problem(st, lib_path.name)
+    if problem:
+        return problem
+    if st.st_size == 0:
+        return "empty"
+    try:
+        raw, _ = _read_private(_manifest_path(lib_path), _MANIFEST_MAX_BYTES)
+        try:
+            manifest = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ValueError("manifest is not valid JSON") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != _MANIFEST_FORMAT:
+            raise ValueError("manifest has an unknown format")
+        if manifest.get("key") != key or manifest.get("library") != lib_path.name:
+            raise ValueError("manifest belongs to another library")
+        if source_sha256 is not None and manifest.get("source_sha256") != source_sha256:
+            raise ValueError("manifest was written for another source")
+        data, fst = _read_private(lib_path, None, expect=st)
+        if manifest.get("size") != len(data):
+            raise ValueError(f"library has {len(data)} bytes, the manifest says "
+                             f"{manifest.get('size')} (truncated or replaced)")
+        if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+            raise ValueError("library's SHA-256 does not match its manifest")
+    except ValueError as exc:
+        return str(exc)
+    _verified[str(lib_path)] = _file_sig(fst)
+    return None
+
+
+def _discard(lib_path: Path, reason: str) -> None:
+    """Delete a cache entry that failed verification (a warning unless it simply has no manifest)."""
+    if not reason.startswith(_manifest_path(lib_path).name + " is missing"):
+        _warn_once(("discard", str(lib_path), reason),
+                   f"discarding the compile cache entry {lib_path}: {reason}; it is rebuilt")
+    _verified.pop(str(lib_path), None)
+    for p in (lib_path, _manifest_path(lib_path)):
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _Unusable(f"a bad entry ({lib_path.name}: {reason}) cannot be deleted "
+                            f"({exc.strerror})") from None
+
+
+def library_ok(path) -> bool:
+    """True if ``path`` is a verified library of a private compile cache (see the module docstring).
+
+    Paths that are not named like cache entries (``nk_<key>.so``) are the caller's own
+    libraries: only their existence is checked.
+    """
+    path = Path(path)
+    m = _LIB_NAME.fullmatch(path.name)
+    if m is None:
+        return path.exists()
+    try:
+        real = _check_dir(path.parent, create=False) / path.name
+    except _Unusable:
+        return False
+    return _entry_problem(real, m.group(1), None) is None
+
+
+def _cleanup_stale(directory: Path) -> None:
+    """Remove ``.nk_*`` build folders and ``*.tmp`` files left by killed builds (older than an hour)."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".nk_") or name.endswith(".tmp")):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if now - st.st_mtime < _STALE_AGE:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _io_failure(output: str) -> str | None:
+    """The line of compiler output that says the output could not be written, if any."""
+    texts = [os.strerror(e) for e in _WRITE_ERRNOS]
+    for line in output.splitlines():
+        if any(t in line for t in texts):
+            return line.strip()
+    return None
+
+
+class _FileLock:
+    """An exclusive ``flock`` on ``path`` (no-op without fcntl); serialises builds across processes."""
+
+    def __init__(self, path: Path):
+        self.path, self.fd = path, None
+
+    def __enter__(self):
+        if fcntl is None:              # pragma: no cover - Windows
+            return self
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise _Unusable(f"it cannot be written ({exc.strerror})") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:                # e.g. no locks on this file system: threads still serialise
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)          # releases the lock
+            self.fd = None
+
+
+def _compile_into(directory: Path, key: str, source: str, source_sha256: str,
+                  command: list[str]) -> Path:
+    """Compile into the private folder ``directory``; raises _Unusable if it cannot be written."""
+    lib_path = directory / f"nk_{key}{_LIB_SUFFIX}"
+    with _lock_for(f"{directory}/{key}"), _FileLock(directory / f"nk_{key}.lock"):
+        # Built by another thread or process meanwhile?
+        problem = _entry_problem(lib_path, key, source_sha256)
+        if problem is None:
+            return lib_path
+        if problem != "missing":
+            _discard(lib_path, problem)
+        _cleanup_stale(directory)
+        try:
+            tmpdir = Path(tempfile.mkdtemp(prefix=f".nk_{key[:12]}.", dir=directory))
+        except OSError as exc:
+            raise _Unusable(f"it cannot be written ({exc.strerror or exc})") from None
+        try:
+            src = tmpdir / "model.c"
+            out = tmpdir / f"model{_LIB_SUFFIX}"
+            try:
+                src.write_text(source, encoding="utf-8")
+            except OSError as exc:
+                raise _Unusable(f"it cannot be written ({exc.strerror or exc})") from None
+            # Relative names in the build folder: the library's bytes do not depend on its path.
+            cmd = [*command, *CFLAGS, "-o", out.name, src.name, *LIBS]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmpdir,
+                                      timeout=_COMPILE_TIMEOUT)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise CompilerError(f"could not run the C compiler {command[0]}: {exc}") from exc
+            if proc.returncode != 0 or not out.exists():
+                output = proc.stderr or proc.stdout or ""
+                io_line = _io_failure(output)
+                if io_line:
+                    raise _Unusable(f"the compiler could not write there ({io_line})")
+                lines = output.splitlines()
+                shown = "\n".join(lines[:_STDERR_LINES])
+                more = f"\n... ({len(lines) - _STDERR_LINES} more lines)" \
+                    if len(lines) > _STDERR_LINES else ""
+                raise CompilerError(
+                    f"C compilation failed (exit status {proc.returncode}): "
+                    f"{shlex.join(cmd)} (in {tmpdir})\n{shown}{more}")
+            try:
+                os.chmod(out, 0o755)
+                data = out.read_bytes()
+                if not data:
+                    raise CompilerError(f"the C compiler wrote an empty library: {shlex.join(cmd)}")
+                manifest = tmpdir / "manifest.json"
+                manifest.write_text(json.dumps({
+                    "format": _MANIFEST_FORMAT, "key": key, "library": lib_path.name,
+                    "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                    "source_sha256": source_sha256, "compiler": command[0],
+                }, indent=1) + "\n", encoding="utf-8")
+                # Source (for debugging), manifest, then the library: a library is never
+                # visible before its manifest.
+                os.replace(src, directory / f"nk_{key}.c")
+                os.replace(manifest, _manifest_path(lib_path))
+                os.replace(out, lib_path)
+            except OSError as exc:
+                raise _Unusable(f"it cannot be written ({exc.strerror or exc})") from None
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        problem = _entry_problem(lib_path, key, source_sha256)
+        if problem is not None:
+            raise CompilerError(f"the library just built at {lib_path} fails verification: {problem}")
+    return lib_path
+
+
 def build(model_source: str, *, cache_dir: str | os.PathLike | None = None) -> Path:
     """Compile ``model_source`` + the integrator template into a cached shared library.
 
     The file name is the SHA-256 of the full source, the compiler identity, the flags
     and the ABI version, so any change recompiles and an unchanged model never does
-    (the cached path is returned without invoking the compiler). The library is
-    written to a private temporary directory and moved into place with
-    :func:`os.replace`, so concurrent builders and failed compiles never leave a
-    partial file. The full C source is kept next to it (``.c``) for debugging.
+    (a verified cached path is returned without invoking the compiler). The library
+    is written to a private temporary directory and moved into place with
+    :func:`os.replace`, after its manifest, so concurrent builders and failed compiles
+    never leave a partial file; builds of one key are serialised across processes.
+    The full C source is kept next to it (``.c``) for debugging.
+
+    ``cache_dir`` (default :func:`default_cache_dir`) must be private; a refused or
+    unwritable folder falls back to a temporary one with a :class:`NativeCacheWarning`
+    (see the module docstring). The returned path is in the resolved folder.
 
     Raises :class:`CompilerError` if no compiler is found or compilation fails.
     """
@@ -168,45 +625,52 @@ def build(model_source: str, *, cache_dir: str | os.PathLike | None = None) -> P
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     key = h.hexdigest()[:40]
+    name = f"nk_{key}{_LIB_SUFFIX}"
 
-    directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    lib_path = directory / f"nk_{key}{_LIB_SUFFIX}"
-    if lib_path.exists():
-        return lib_path
-
-    with _lock_for(f"{directory}/{key}"):
-        if lib_path.exists():          # built by another thread meanwhile
+    requested = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    try:
+        directory = _check_dir(requested)
+    except _Unusable as exc:
+        directory = _fallback_dir(requested, str(exc))
+    lib_path = directory / name
+    try:                               # fast path: verified earlier in this process
+        if _verified.get(str(lib_path)) == _file_sig(os.lstat(lib_path)):
             return lib_path
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmpdir = tempfile.mkdtemp(prefix=f".nk_{key[:12]}.", dir=directory)
-        except OSError as exc:
-            raise CompilerError(f"cannot create cache directory {directory}: {exc}") from exc
-        try:
-            src = Path(tmpdir) / "model.c"
-            out = Path(tmpdir) / f"model{_LIB_SUFFIX}"
-            src.write_text(source, encoding="utf-8")
-            cmd = [*command, *CFLAGS, "-o", str(out), str(src), *LIBS]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True,
-                                      timeout=_COMPILE_TIMEOUT)
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise CompilerError(f"could not run the C compiler {command[0]}: {exc}") from exc
-            if proc.returncode != 0 or not out.exists():
-                lines = (proc.stderr or proc.stdout or "").splitlines()
-                shown = "\n".join(lines[:_STDERR_LINES])
-                more = f"\n... ({len(lines) - _STDERR_LINES} more lines)" \
-                    if len(lines) > _STDERR_LINES else ""
-                raise CompilerError(
-                    f"C compilation failed (exit status {proc.returncode}): "
-                    f"{shlex.join(cmd)}\n{shown}{more}")
-            os.chmod(out, 0o755)
-            # Source first (for debugging), the library last: its presence means "done".
-            os.replace(src, directory / f"nk_{key}.c")
-            os.replace(out, lib_path)
-        finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-    return lib_path
+    except OSError:
+        pass
+
+    source_sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    problem = _entry_problem(lib_path, key, source_sha256)
+    if problem is None:
+        return lib_path
+    try:
+        return _compile_into(directory, key, source, source_sha256, command)
+    except _Unusable as exc:
+        if directory == _fallback_root:
+            raise CompilerError(f"cannot write compiled models to {directory}: {exc}") from None
+        reason = str(exc)
+    directory = _fallback_dir(requested, reason)
+    lib_path = directory / name
+    if _entry_problem(lib_path, key, source_sha256) is None:
+        return lib_path
+    try:
+        return _compile_into(directory, key, source, source_sha256, command)
+    except _Unusable as exc:
+        raise CompilerError(f"cannot write compiled models to {directory}: {exc}") from None
+
+
+def _check_loadable(path: Path) -> None:
+    """Refuse to ``dlopen`` a cache entry that fails verification (own libraries pass)."""
+    m = _LIB_NAME.fullmatch(path.name)
+    if m is None:
+        return
+    try:
+        real = _check_dir(path.parent, create=False) / path.name
+    except _Unusable as exc:
+        raise CompilerError(f"refusing to load {path}: its folder is not private ({exc})") from None
+    problem = _entry_problem(real, m.group(1), None)
+    if problem is not None:
+        raise CompilerError(f"refusing to load {path}: {problem} (rebuild it with build())")
 
 
 # --------------------------------------------------------------------------- schedule arrays
@@ -346,6 +810,10 @@ def _stats_dict(stats) -> dict:
 class NativeSolver:
     """ctypes front end of one compiled model library (see :func:`build`).
 
+    A library named like a cache entry (``nk_<key>.so``) is verified against its
+    manifest before it is opened; :class:`CompilerError` if it fails (see the module
+    docstring). Other paths are the caller's own libraries and are opened as given.
+
     Instances are thread-safe: :meth:`solve` may be called from several threads
     at once (the C code is reentrant and ctypes releases the GIL during the call).
     """
@@ -353,6 +821,7 @@ class NativeSolver:
     def __init__(self, path, n_state: int, n_param: int, n_input: int):
         self.path = Path(path)
         self.n_state, self.n_param, self.n_input = int(n_state), int(n_param), int(n_input)
+        _check_loadable(self.path)     # a cache entry is verified before dlopen runs any of its code
         lib = ctypes.CDLL(str(self.path))
         dims = (ctypes.c_int * 3)()
         lib.nk_dims.argtypes = [ctypes.c_void_p]

@@ -1,0 +1,280 @@
+"""The compiled model: the one layer between a :class:`~kinetics.scheme.Scheme` and everything that solves it.
+
+:func:`compile` turns a scheme into a :class:`CompiledModel`, which owns
+
+* the derived :class:`~kinetics.odesystem.OdeSystem` (shared by every scheme of the same structure),
+* the **parameter vector**: declared-unit values with overrides, converted once to the scheme's unit system
+  (:meth:`CompiledModel.parameter_vector`, :meth:`CompiledModel.parameter_matrix` — the only code in the
+  engine that builds one),
+* the initial state vector (:meth:`CompiledModel.initial_state`),
+* the schedule of a protocol and its native segment arrays (:meth:`CompiledModel.schedule`,
+  :meth:`CompiledModel.segments`),
+* the lambdified numpy functions (right-hand side, Jacobian, observables) and the observables on a trajectory,
+* the native solvers, plain and with forward sensitivities, from one cache
+  (:meth:`CompiledModel.native_solver`, :meth:`CompiledModel.sensitivity_solver`).
+
+:func:`~kinetics.simulate.simulate`, :func:`~kinetics.simulate.sweep`, :func:`~kinetics.steady.steady_state`,
+fitting's objective, SBML import and the library's assay models all consume it. What is derived or compiled is
+cached per scheme structure (:mod:`kinetics.cache`); a ``CompiledModel`` itself is cheap and is kept on its scheme,
+so ``compile(s) is compile(s)``.
+
+Examples
+--------
+>>> import kinetics as kx
+>>> s = kx.Scheme("decay", species=[kx.Species("A", 1.0)],
+...               parameters=[kx.Parameter("k", 500.0, "1/s")], reactions=[kx.reaction("A ->", "k")])
+>>> m = kx.compile(s)
+>>> m.parameter_vector()            # 500 /s in the scheme's unit system (ms)
+array([0.5])
+>>> m.parameter_vector({"k": 1000.0})
+array([1.])
+>>> m.initial_state({"A": 2.0})
+array([2.])
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from .cache import LRUCache
+from .errors import ArgumentError, SchemeError, did_you_mean
+from .scheme import Scheme, as_scheme
+
+__all__ = ["CompiledModel", "compile"]
+
+#: Loaded native solvers by structure key (plain) and by (key, parameters, initial) (with sensitivities).
+_NATIVE = LRUCache("native solvers", maxsize=64)
+_SENSITIVITY = LRUCache("sensitivity systems", maxsize=32)
+_NUMPY = LRUCache("numpy functions", maxsize=64)
+
+
+def compile(model) -> "CompiledModel":  # noqa: A001 - the engine's verb, as in "compile a scheme"
+    """The :class:`CompiledModel` of ``model`` (a Scheme, or an object with a ``.scheme``).
+
+    Cheap after the first call for a scheme: the compiled model is kept on the scheme object, and its derived
+    equations and native code are shared by every scheme of the same structure.
+    """
+    scheme = as_scheme(model)
+    hit = scheme.__dict__.get("_compiled")
+    if hit is None:
+        hit = CompiledModel(scheme)
+        object.__setattr__(scheme, "_compiled", hit)      # a frozen dataclass: a private memo, not a field
+    return hit
+
+
+class CompiledModel:
+    """A scheme ready to be solved. Build it with :func:`compile`.
+
+    Attributes
+    ----------
+    scheme : Scheme
+    key : str
+        The scheme's structure key (what derivation and compiled code depend on).
+    state_names, parameter_names, input_names, observable_names : tuple of str
+    """
+
+    def __init__(self, scheme: Scheme):
+        if not isinstance(scheme, Scheme):
+            raise ArgumentError(f"compile() needs a kinetics.Scheme, got {type(scheme).__name__}")
+        self.scheme = scheme
+        self.key = scheme.structure_key()
+        self.state_names = scheme.species_names
+        self.parameter_names = scheme.parameter_names
+        self.input_names = scheme.input_names
+        self.observable_names = scheme.observable_names
+        self.state_index = {n: i for i, n in enumerate(self.state_names)}
+        self._base_values = scheme.parameter_values()
+        factors = scheme.parameter_factors()
+        self._factors = np.array([factors[n] for n in self.parameter_names], dtype=float)
+        self._base_vector = np.array([self._base_values[n] for n in self.parameter_names], dtype=float) \
+            * self._factors
+        self._base_vector.setflags(write=False)
+        self._bounds = {p.name: p.bounds for p in scheme.parameters}
+        self._system = None
+
+    def __repr__(self) -> str:
+        return (f"<CompiledModel {self.scheme.name}: {len(self.state_names)} states, "
+                f"{len(self.parameter_names)} parameters, {len(self.input_names)} inputs>")
+
+    # ------------------------------------------------------------------ derived equations
+    @property
+    def system(self):
+        """The derived :class:`~kinetics.odesystem.OdeSystem` (cached per structure)."""
+        if self._system is None:
+            from .odesystem import derive
+
+            self._system = derive(self.scheme)
+        return self._system
+
+    @property
+    def numpy(self):
+        """Lambdified ``rhs``, ``jac`` and ``observables`` (:class:`~kinetics.codegen.NumpyFunctions`)."""
+        from .codegen import numpy_functions
+
+        system = self.system
+        return _NUMPY.get_or_build(self.key, lambda: numpy_functions(system))
+
+    # ------------------------------------------------------------------ parameters and states
+    @property
+    def factors(self) -> np.ndarray:
+        """Per parameter, the factor from its declared unit to the scheme's unit system."""
+        return self._factors
+
+    def parameter_values(self, overrides: Mapping | None = None) -> dict:
+        """Declared-unit values ``{name: value}``: the scheme's, with ``overrides`` validated and applied."""
+        values = dict(self._base_values)
+        if overrides:
+            if not isinstance(overrides, Mapping):
+                raise ArgumentError("parameter overrides must be a mapping of parameter name to value, got "
+                                    f"{type(overrides).__name__}")
+            for k, v in overrides.items():
+                values[k] = self._checked_value(k, v)
+        return values
+
+    def parameter_vector(self, overrides: Mapping | None = None) -> np.ndarray:
+        """The parameter vector in the scheme's unit system (what compiled code reads), with ``overrides``
+        (declared units) applied. The one place the engine builds it."""
+        if not overrides:
+            return self._base_vector.copy()
+        values = self.parameter_values(overrides)
+        return np.array([values[n] for n in self.parameter_names], dtype=float) * self._factors
+
+    def parameter_matrix(self, table: Mapping) -> np.ndarray:
+        """``(m, n_param)`` model-unit vectors of ``m`` parameter sets: ``table`` maps names to arrays of
+        ``m`` declared-unit values (validated against bounds); parameters not named keep the scheme's value."""
+        arrays = {}
+        m = None
+        for k, v in table.items():
+            self._check_name(k)
+            arr = np.asarray(v, dtype=float).ravel()
+            if m is None:
+                m = arr.size
+            if arr.size != m or m == 0:
+                raise ArgumentError(f"every swept parameter needs the same, non-zero number of values; "
+                                    f"`{k}` has {arr.size}")
+            if not np.all(np.isfinite(arr)):
+                raise ArgumentError(f"swept parameter `{k}` has non-finite values")
+            lo, hi = self._bounds[k]
+            if np.any(arr < lo) or np.any(arr > hi):
+                raise SchemeError(f"swept parameter `{k}` has values outside its bounds [{lo}, {hi}]")
+            arrays[k] = arr
+        if m is None:
+            raise ArgumentError("no parameter sets given")
+        P = np.tile(self._base_vector, (m, 1))
+        for k, arr in arrays.items():
+            j = self.parameter_names.index(k)
+            P[:, j] = arr * self._factors[j]
+        return P
+
+    def _check_name(self, k):
+        if k not in self._base_values:
+            raise SchemeError(f"unknown parameter `{k}` in scheme `{self.scheme.name}`"
+                              + did_you_mean(str(k), self._base_values)
+                              + (f" (`{k}` is an input: a protocol drives it)" if k in self.input_names else ""))
+
+    def _checked_value(self, k, v) -> float:
+        self._check_name(k)
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            raise ArgumentError(f"parameter `{k}` must be a number, got {v!r}") from None
+        if not math.isfinite(fv):
+            raise SchemeError(f"parameter `{k}` must be finite, got {fv}")
+        lo, hi = self._bounds[k]
+        if not lo <= fv <= hi:
+            raise SchemeError(f"parameter `{k}` = {fv} is outside its bounds [{lo}, {hi}]")
+        return fv
+
+    def initial_state(self, y0=None) -> np.ndarray:
+        """The initial state vector: the scheme's initial values with ``y0`` (a mapping of species -> value,
+        or a full vector) applied."""
+        vec = np.array([s.initial for s in self.scheme.species], dtype=float)
+        if y0 is None:
+            return vec
+        if isinstance(y0, Mapping):
+            for k, v in y0.items():
+                if k not in self.state_index:
+                    raise SchemeError(f"unknown species `{k}` in `y0` for scheme `{self.scheme.name}`"
+                                      + did_you_mean(str(k), self.state_names))
+                try:
+                    vec[self.state_index[k]] = float(v)
+                except (TypeError, ValueError):
+                    raise ArgumentError(f"`y0` of `{k}` must be a number, got {v!r}") from None
+        else:
+            try:
+                arr = np.asarray(y0, dtype=float)
+            except (TypeError, ValueError):
+                raise ArgumentError("`y0` must be a mapping of species to values or one number per species") \
+                    from None
+            if arr.shape != vec.shape:
+                raise ArgumentError(f"`y0` must have one value per species ({len(vec)}), got shape {arr.shape}")
+            vec = arr.copy()
+        if not np.all(np.isfinite(vec)):
+            raise ArgumentError("`y0` must be finite")
+        negative = [s.name for s, v in zip(self.scheme.species, vec) if s.nonnegative and v < 0]
+        if negative:
+            raise ArgumentError(f"`y0` is negative for non-negative species {', '.join(negative)}; "
+                                "declare the species with nonnegative=False if it may be negative")
+        return vec
+
+    def input_defaults(self) -> np.ndarray:
+        return np.array([u.default for u in self.scheme.inputs], dtype=float)
+
+    # ------------------------------------------------------------------ protocols
+    def schedule(self, protocol, t0: float, t_end: float):
+        """The :class:`~kinetics.schedule.Schedule` of ``protocol`` (None: inputs at their defaults) on
+        ``[t0, t_end]``."""
+        from .protocol import Protocol
+
+        if protocol is None:
+            protocol = Protocol.empty()
+        if not isinstance(protocol, Protocol):
+            raise ArgumentError(f"`protocol` must be a kinetics.protocol.Protocol, got {type(protocol).__name__}")
+        return protocol.schedule(t0, t_end, inputs=self.input_names,
+                                 defaults={u.name: u.default for u in self.scheme.inputs},
+                                 states=self.state_names)
+
+    def segments(self, schedule):
+        """The :class:`~kinetics.native.SegmentArrays` of ``schedule`` for the native solver."""
+        from .native import SegmentArrays
+
+        return SegmentArrays.from_schedule(schedule, self.state_index)
+
+    # ------------------------------------------------------------------ solvers
+    def native_solver(self):
+        """The loaded native solver (generated, compiled and cached on first use; raises
+        :class:`~kinetics.errors.CompilerError` when no working C compiler is available)."""
+        system = self.system
+
+        def build():
+            from . import native
+            from .codegen import c_source
+
+            path = native.build(c_source(system))
+            return native.NativeSolver(path, system.n_states, len(system.p), len(system.u))
+
+        return _NATIVE.get_or_build(self.key, build)
+
+    def sensitivity_solver(self, parameters=(), initial=()):
+        """The :class:`~kinetics.fitting.sensitivity.SensitivitySystem` for forward sensitivities with respect to
+        ``parameters`` (names) and the initial values of ``initial`` (species), compiled on first use."""
+        from .fitting.sensitivity import SensitivitySystem
+
+        system = self.system
+        parameters, initial = tuple(parameters), tuple(initial)
+        return _SENSITIVITY.get_or_build((self.key, parameters, initial),
+                                         lambda: SensitivitySystem(system, parameters, initial))
+
+    # ------------------------------------------------------------------ observables
+    def observables_on(self, t, y, p_vector, schedule) -> dict:
+        """``{name: values over t}`` of every observable on a time-first trajectory ``y`` (n_t, n_states)."""
+        if not self.observable_names:
+            return {}
+        t = np.asarray(t, dtype=float)
+        U = schedule.input_values(t).T if self.input_names else np.zeros((0, t.size))
+        with np.errstate(all="ignore"):
+            vals = self.numpy.observables(t, np.asarray(y).T, p_vector, U)
+        return {n: np.broadcast_to(np.asarray(v, dtype=float), t.shape).copy()
+                for n, v in zip(self.observable_names, vals)}
