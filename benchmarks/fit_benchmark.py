@@ -205,7 +205,7 @@ def main(argv=None):
           f"{report['ratios']['fd_over_exact_wall_pool']:.2f}x (pool); solver time estimate {work_ratio:.2f}x")
     print("bars: exact fit under 60 s: {}; >= 3x fewer simulations: {}".format(
         *("PASS" if v else "FAIL" for v in report["bars"].values())))
-    from kinetics._io import atomic_write_text
+    from kinetics.io import atomic_write_text
 
     atomic_write_text(RESULTS_PATH, json.dumps(report, indent=1) + "\n")
     print(f"wrote {RESULTS_PATH.relative_to(REPO_DIR)}")

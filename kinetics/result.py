@@ -131,7 +131,7 @@ class Result:
         A NaN or infinite value is a :class:`~kinetics.errors.SolverError` naming the column and the first
         time, and nothing is written, unless ``nonfinite="write"`` (written as ``nan``, ``inf``, ``-inf``).
         """
-        from ._io import atomic_write_text
+        from .io import atomic_write_text
 
         if nonfinite not in ("raise", "write"):
             raise ArgumentError(f"`nonfinite` must be 'raise' or 'write', got {nonfinite!r}")

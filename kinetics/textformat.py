@@ -807,6 +807,6 @@ def format_scheme(scheme: Scheme) -> str:
 
 def write_scheme(scheme: Scheme, path) -> None:
     """Write a scheme file atomically (a temporary file in the same folder, then ``os.replace``)."""
-    from ._io import atomic_write_text
+    from .io import atomic_write_text
 
     atomic_write_text(path, format_scheme(scheme))

@@ -32,7 +32,7 @@ exception. Ctrl-C prints ``nmdakin COMMAND: interrupted`` and exits with 130. ``
 command line, or ``NMDAKIN_DEBUG=1``) prints the traceback before that line. Usage errors of the command line
 itself are one line too (exit 2). Warnings are printed as one line each: ``nmdakin COMMAND: warning: ...``.
 Output paths (``--json``, ``--csv``, ``--plot``, ``-o``, ``--out``) are checked before any work starts
-(:func:`kinetics._io.check_output_path`), so a long fit is never lost to a bad output path.
+(:func:`kinetics.io.check_output_path`), so a long fit is never lost to a bad output path.
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _demo_epsc(out: Path) -> None:
     import numpy as np
 
     from kinetics import Protocol, pulses, simulate, steps
-    from kinetics._io import atomic_savefig, atomic_write_text
+    from kinetics.io import atomic_savefig, atomic_write_text
     from models import destexhe1994, mg_block
 
     scheme = mg_block.with_nmda_current(destexhe1994.five_state())
@@ -146,7 +146,7 @@ def cmd_demo(args) -> int:
     from models.experiments import plot_stdp, stdp
     from models.pharmacology import pharmacology, plot_pharmacology
 
-    from kinetics._io import check_output_path
+    from kinetics.io import check_output_path
     from kinetics.errors import ArgumentError
 
     out = Path(args.out)
@@ -188,7 +188,7 @@ def cmd_simulate(args) -> int:
     import numpy as np
 
     from kinetics import read_scheme, simulate
-    from kinetics._io import check_output_path
+    from kinetics.io import check_output_path
     from kinetics.errors import ArgumentError
 
     check_input_path(args.file, "model file")

@@ -69,8 +69,8 @@ def _assay_points(text: str) -> int:
 
 
 def _check_outputs(args) -> None:
-    """Check ``--json`` and ``--plot`` before any work (:func:`kinetics._io.check_output_path`)."""
-    from kinetics._io import check_output_path
+    """Check ``--json`` and ``--plot`` before any work (:func:`kinetics.io.check_output_path`)."""
+    from kinetics.io import check_output_path
 
     check_output_path(args.json, "JSON")
     check_output_path(getattr(args, "plot", None), "figure", figure=True)
@@ -80,7 +80,7 @@ def _write_outputs(args, payload: dict, draw) -> None:
     """Write the JSON (atomically) and, if asked, the PNG made by ``draw(fig)``; compute before writing."""
     from pathlib import Path
 
-    from kinetics._io import _figure_format, atomic_write_bytes, atomic_write_text
+    from kinetics.io import figure_format, atomic_write_bytes, atomic_write_text
 
     text = json.dumps(payload, indent=1) + "\n"
     png = None
@@ -95,7 +95,7 @@ def _write_outputs(args, payload: dict, draw) -> None:
         fig = draw(plt)
         buf = io.BytesIO()
         try:
-            fig.savefig(buf, format=_figure_format(Path(args.plot)), dpi=110)
+            fig.savefig(buf, format=figure_format(Path(args.plot)), dpi=110)
         finally:
             plt.close(fig)
         png = buf.getvalue()

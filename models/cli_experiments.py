@@ -72,14 +72,14 @@ def _flatten(lists) -> list:
 
 
 def _check_output(path, what):
-    """``path`` checked before any work (:func:`kinetics._io.check_output_path`); ``None`` stays ``None``."""
-    from kinetics._io import check_output_path
+    """``path`` checked before any work (:func:`kinetics.io.check_output_path`); ``None`` stays ``None``."""
+    from kinetics.io import check_output_path
 
     return check_output_path(path, what, figure=(what == "figure"))
 
 
 def _write_json(path, result):
-    from kinetics._io import atomic_write_text
+    from kinetics.io import atomic_write_text
 
     atomic_write_text(path, json.dumps(result, indent=2) + "\n")
 

@@ -138,7 +138,7 @@ def _hold(text: str):
 
 def cmd_export(args) -> int:
     from kinetics import Protocol, pulses, steps
-    from kinetics._io import check_output_path
+    from kinetics.io import check_output_path
     from kinetics.errors import ArgumentError
     from kinetics.exporters import export, exporter
 
@@ -221,7 +221,7 @@ def simulate_sbml(args) -> int:
     """
     import numpy as np
 
-    from kinetics._io import atomic_write_text, check_output_path
+    from kinetics.io import atomic_write_text, check_output_path
     from kinetics.errors import ArgumentError
     from kinetics.sbml_import import read_sbml_model
 

@@ -22,7 +22,7 @@ __all__ = ["add_subcommands", "cmd_fit"]
 
 def cmd_fit(args) -> int:
     """Run ``nmdakin fit`` with parsed ``args``; returns the exit status."""
-    from kinetics._io import check_output_path
+    from kinetics.io import check_output_path
     from kinetics.errors import KineticsError
     from kinetics.fitting import check_scheduler_address, connect_scheduler, read_experiment
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from kinetics import pairing_times
-from kinetics._io import atomic_savefig
+from kinetics.io import atomic_savefig
 from kinetics.errors import ArgumentError
 
 from .registry import get_model

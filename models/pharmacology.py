@@ -31,7 +31,7 @@ False
 """
 from __future__ import annotations
 
-from kinetics._io import atomic_savefig
+from kinetics.io import atomic_savefig
 from kinetics.errors import ArgumentError
 
 from . import manipulations as mp

@@ -1,4 +1,4 @@
-"""Atomic writes (kinetics._io): a killed writer never leaves a partial destination, its stale temporary file
+"""Atomic writes (kinetics.io): a killed writer never leaves a partial destination, its stale temporary file
 is swept by the next write to the folder (only ours, only old and unlocked), figures go through the same path."""
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kinetics import _io
-from kinetics._io import STALE_TMP_SECONDS, atomic_savefig, atomic_write_text, check_output_path
+from kinetics import io as _io
+from kinetics.io import STALE_TMP_SECONDS, atomic_savefig, atomic_write_text, check_output_path
 from kinetics.errors import ArgumentError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ SIZE = 8_000_000
 # A writer that stops (sleeps) in the middle of the data or inside fsync, announcing it with a marker file.
 WRITER = textwrap.dedent("""
     import os, sys, time
-    from kinetics import _io
+    from kinetics import io as _io
     dest, phase, marker = sys.argv[1], sys.argv[2], sys.argv[3]
     def announce_and_wait():
         open(marker, "w").close()
@@ -298,7 +298,7 @@ def test_no_figure_is_saved_straight_to_a_path():
     offenders = []
     for folder in ("kinetics", "models"):
         for path in (ROOT / folder).rglob("*.py"):
-            if path.name == "_io.py" and folder == "kinetics":
+            if path.name == "io.py" and folder == "kinetics":
                 continue
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 m = re.search(r"\.savefig\(\s*([^,)]*)", line)

@@ -13,7 +13,7 @@ import pytest
 
 import kinetics
 import kinetics.fitting
-from kinetics import _io
+from kinetics import io as _io
 from models import cli
 
 ROOT = Path(__file__).resolve().parent.parent

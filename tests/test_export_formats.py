@@ -91,7 +91,7 @@ def test_unwritable_paths_are_clear_errors(tmp_path):
 
 def test_a_folder_refusing_writes_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
     """A read-only folder, made certain by refusing the temporary file (chmod means nothing to root)."""
-    import kinetics._io
+    import kinetics.io
 
     calls = []
 
@@ -99,7 +99,7 @@ def test_a_folder_refusing_writes_is_a_clear_error_and_leaves_nothing(tmp_path, 
         calls.append(kwargs.get("dir"))
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(kinetics._io.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(kinetics.io.tempfile, "mkstemp", refuse)
     with pytest.raises(kx.ArgumentError, match=r"^cannot write `.*x\.json`: Permission denied$"):
         export(NMDA, "json", tmp_path / "x.json")
     assert calls == [tmp_path]   # the refusal came from writing into that folder
@@ -107,7 +107,7 @@ def test_a_folder_refusing_writes_is_a_clear_error_and_leaves_nothing(tmp_path, 
 
 
 def test_a_failed_rename_is_a_clear_error_and_removes_the_temporary_file(tmp_path, monkeypatch):
-    import kinetics._io
+    import kinetics.io
 
     (tmp_path / "x.json").write_text("previous content")
 
@@ -115,7 +115,7 @@ def test_a_failed_rename_is_a_clear_error_and_removes_the_temporary_file(tmp_pat
         assert os.path.exists(src)   # the complete temporary file was there to be renamed
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(kinetics._io.os, "replace", refuse)
+    monkeypatch.setattr(kinetics.io.os, "replace", refuse)
     with pytest.raises(kx.ArgumentError, match=r"^cannot write `.*x\.json`: Permission denied$"):
         export(NMDA, "json", tmp_path / "x.json")
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]

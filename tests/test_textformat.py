@@ -216,7 +216,7 @@ def test_write_failure_leaves_old_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kinetics._io.os.replace", boom)
+    monkeypatch.setattr("kinetics.io.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_scheme(_rich_scheme(), path)
     assert path.read_text(encoding="utf-8") == before

@@ -158,7 +158,7 @@ def export(model, fmt: str, path=None, **options):
                                 f"`{target / ('model' + ex.suffix)}`")
     out = ex.function(scheme, **options)
     if path is not None:
-        from .._io import atomic_write_bytes, atomic_write_text
+        from ..io import atomic_write_bytes, atomic_write_text
 
         try:
             if isinstance(out, bytes):

@@ -334,7 +334,7 @@ class Dataset:
 
         Numbers are written exactly (``repr``) unless ``digits`` (significant digits) is given.
         """
-        from .._io import atomic_write_text
+        from ..io import atomic_write_text
 
         cols = [("time", self.time)] + [(k, v) for k, v in self.data.items()]
         cols += [(f"sigma_{k}", s) for k, s in self.sigma.items() if not isinstance(s, str)]

@@ -154,7 +154,7 @@ def plot_overview(result, path=None):
         plot_profiles(result, axes=rest[1:])
     fig.suptitle(f"fit of {result.model.name}", fontsize="medium")
     if path is not None:
-        from .._io import atomic_savefig
+        from ..io import atomic_savefig
 
         atomic_savefig(fig, path, dpi=110)
         plt.close(fig)

@@ -262,7 +262,7 @@ class FitResult:
         """JSON text of :meth:`to_dict`; written atomically to ``path`` if given."""
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            from .._io import atomic_write_text
+            from ..io import atomic_write_text
 
             atomic_write_text(path, text + "\n")
         return text

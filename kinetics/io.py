@@ -34,7 +34,7 @@ try:  # POSIX only; on Windows an open file cannot be deleted anyway
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_savefig", "check_output_path",
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_savefig", "check_output_path", "figure_format",
            "STALE_TMP_SECONDS"]
 
 #: A leftover temporary file older than this (seconds since its last modification) may be deleted.
@@ -102,11 +102,11 @@ def check_output_path(path, what: str = "output", *, figure: bool = False, allow
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ArgumentError(f"cannot write {label}: no permission to create files in folder `{folder}`")
     if figure:
-        _figure_format(p, what)
+        figure_format(p, what)
     return p
 
 
-def _figure_format(path: Path, what: str = "figure", fmt: str | None = None) -> str:
+def figure_format(path: Path, what: str = "figure", fmt: str | None = None) -> str:
     """The matplotlib format of ``path`` (its suffix, ``png`` without one); :class:`ArgumentError` if unknown."""
     from matplotlib.backend_bases import FigureCanvasBase
 
@@ -213,7 +213,7 @@ def atomic_savefig(fig, path, *, format: str | None = None, **kw) -> Path:
     :func:`atomic_write_bytes`: a killed process never leaves a truncated image. The format comes from
     ``format``, else the suffix of ``path`` (``png`` without one); ``kw`` go to ``savefig`` (``dpi``...)."""
     path = Path(path)
-    fmt = _figure_format(path, "figure", format)
+    fmt = figure_format(path, "figure", format)
     _check_destination(path, "figure")                  # before the (possibly slow) rendering
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, **kw)
