@@ -118,7 +118,8 @@ def main(argv=None):
     parser.add_argument("--no-dask", action="store_true", help="skip the dask LocalCluster run")
     args = parser.parse_args(argv)
 
-    from kinetics.fitting import ProcessExecutor, profile, read_experiment
+    from kinetics import ProcessExecutor
+    from kinetics.fitting import profile, read_experiment
     from models import destexhe1994
 
     n_starts = 6 if args.quick else 20

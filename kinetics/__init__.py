@@ -22,6 +22,8 @@ Examples
 """
 from .errors import (ArgumentError, CompilerError, KineticsError, ParseError, ProtocolError, SchemeError,
                      SolverError, UnitError)
+from .executor import (DaskExecutor, Executor, ProcessExecutor, SerialExecutor, ThreadExecutor, as_executor,
+                       connect_scheduler)
 from .exporters import export
 from .expressions import parse_expression
 from .fitting import Dataset, FitParameter, FitResult, fit, profile
@@ -31,8 +33,8 @@ from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairi
                        regular_train, steps, wash_in, waveform)
 from .result import Result, SweepResult
 from .jsonformat import read_json
-from .sbml_import import read_sbml, read_sbml_model
-from .schedule import Schedule
+from .sbml import read_sbml, read_sbml_model
+from .protocol.schedule import Schedule
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
 from .simulate import simulate, sweep
 from .steady import SteadyState, steady_state
@@ -48,5 +50,6 @@ __all__ = [
     "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
-    "export", "read_json", "read_sbml", "read_sbml_model",
+    "export", "read_json", "Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor",
+    "as_executor", "connect_scheduler", "read_sbml", "read_sbml_model",
 ]

@@ -1,7 +1,7 @@
 """Compilation of derived equations: numpy functions (lambdify) and C source for the native solver.
 
-Both are produced once per scheme structure and cached (in memory here; the
-compiled shared library also on disk, see :mod:`kinetics.native`).
+Both are produced once per scheme structure by :class:`kinetics.model.CompiledModel`, which caches them
+(:mod:`kinetics.cache`; the compiled shared library also on disk, see :mod:`kinetics.native`).
 
 * :func:`numpy_functions` lambdifies the right-hand side, its Jacobian and the
   observables with common-subexpression elimination and *vector* arguments
@@ -12,8 +12,6 @@ compiled shared library also on disk, see :mod:`kinetics.native`).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -42,21 +40,14 @@ class NumpyFunctions:
     observables: Callable
 
 
-_NP_CACHE: "OrderedDict[str, NumpyFunctions]" = OrderedDict()
-_LOCK = threading.Lock()
-
-
 def _lambdify(system: OdeSystem, exprs):
     args = [system.t, list(system.y), list(system.p), list(system.u)]
     return sympy.lambdify(args, exprs, modules="numpy", cse=True, docstring_limit=0)
 
 
 def numpy_functions(system: OdeSystem) -> NumpyFunctions:
-    """Lambdify (once per structure) the RHS, Jacobian and observables of ``system``."""
-    with _LOCK:
-        hit = _NP_CACHE.get(system.key)
-    if hit is not None:
-        return hit
+    """Lambdify the RHS, Jacobian and observables of ``system`` (cached per structure by
+    :attr:`kinetics.model.CompiledModel.numpy`)."""
     n = system.n_states
     rhs_list = _lambdify(system, list(system.rhs))
     jac_list = _lambdify(system, list(system.jacobian))
@@ -68,12 +59,7 @@ def numpy_functions(system: OdeSystem) -> NumpyFunctions:
     def jac(t, y, p, u):
         return np.array(jac_list(t, y, p, u), dtype=float).reshape(n, n)
 
-    funcs = NumpyFunctions(rhs=rhs, jac=jac, observables=obs_list)
-    with _LOCK:
-        _NP_CACHE[system.key] = funcs
-        while len(_NP_CACHE) > 64:
-            _NP_CACHE.popitem(last=False)
-    return funcs
+    return NumpyFunctions(rhs=rhs, jac=jac, observables=obs_list)
 
 
 class CPrinter(C99CodePrinter):

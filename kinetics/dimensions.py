@@ -261,7 +261,10 @@ class _Checker:
             self.symbols[p.name] = _as_dim(p.unit)
         for u in scheme.inputs:
             self.symbols[u.name] = _as_dim(u.unit) if u.unit is not None else None
-        self.values = {p.name: p.value * f for p, f in zip(scheme.parameters, scheme.parameter_factors().values())}
+        from .model import compile as compile_model
+
+        model = compile_model(scheme)
+        self.values = dict(zip(model.parameter_names, (float(v) for v in model.parameter_vector())))
 
     # ------------------------------------------------------------- helpers
     def text(self, dim) -> str:

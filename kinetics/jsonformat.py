@@ -285,6 +285,10 @@ def read_json(source) -> Scheme:
             raise ParseError(f"no such file: `{path}`") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ParseError(f"cannot read `{path}`: {exc}") from None
+        except ParseError:
+            raise
+        except ValueError as exc:  # a NUL byte in the path (os.stat: "embedded null byte")
+            raise ParseError(f"cannot read `{path}`: {exc}") from None
     elif isinstance(source, str):
         text = source
     else:

@@ -122,23 +122,25 @@ class CompiledModel:
         """Per parameter, the factor from its declared unit to the scheme's unit system."""
         return self._factors
 
-    def parameter_values(self, overrides: Mapping | None = None) -> dict:
-        """Declared-unit values ``{name: value}``: the scheme's, with ``overrides`` validated and applied."""
+    def parameter_values(self, overrides: Mapping | None = None, *, check_bounds: bool = True) -> dict:
+        """Declared-unit values ``{name: value}``: the scheme's, with ``overrides`` validated and applied
+        (names known, finite numbers, inside the parameter's bounds unless ``check_bounds=False`` — a fit
+        checks its own bounds)."""
         values = dict(self._base_values)
         if overrides:
             if not isinstance(overrides, Mapping):
                 raise ArgumentError("parameter overrides must be a mapping of parameter name to value, got "
                                     f"{type(overrides).__name__}")
             for k, v in overrides.items():
-                values[k] = self._checked_value(k, v)
+                values[k] = self._checked_value(k, v, check_bounds)
         return values
 
-    def parameter_vector(self, overrides: Mapping | None = None) -> np.ndarray:
+    def parameter_vector(self, overrides: Mapping | None = None, *, check_bounds: bool = True) -> np.ndarray:
         """The parameter vector in the scheme's unit system (what compiled code reads), with ``overrides``
         (declared units) applied. The one place the engine builds it."""
         if not overrides:
             return self._base_vector.copy()
-        values = self.parameter_values(overrides)
+        values = self.parameter_values(overrides, check_bounds=check_bounds)
         return np.array([values[n] for n in self.parameter_names], dtype=float) * self._factors
 
     def parameter_matrix(self, table: Mapping) -> np.ndarray:
@@ -174,7 +176,7 @@ class CompiledModel:
                               + did_you_mean(str(k), self._base_values)
                               + (f" (`{k}` is an input: a protocol drives it)" if k in self.input_names else ""))
 
-    def _checked_value(self, k, v) -> float:
+    def _checked_value(self, k, v, check_bounds: bool = True) -> float:
         self._check_name(k)
         try:
             fv = float(v)
@@ -183,13 +185,17 @@ class CompiledModel:
         if not math.isfinite(fv):
             raise SchemeError(f"parameter `{k}` must be finite, got {fv}")
         lo, hi = self._bounds[k]
-        if not lo <= fv <= hi:
+        if check_bounds and not lo <= fv <= hi:
             raise SchemeError(f"parameter `{k}` = {fv} is outside its bounds [{lo}, {hi}]")
         return fv
 
-    def initial_state(self, y0=None) -> np.ndarray:
+    def initial_state(self, y0=None, *, tolerance=0.0) -> np.ndarray:
         """The initial state vector: the scheme's initial values with ``y0`` (a mapping of species -> value,
-        or a full vector) applied."""
+        or a full vector) applied.
+
+        A non-negative species may not start below ``-tolerance`` (a scalar or one value per state, e.g. the
+        solver's ``atol``: round-off of a steady state or of a previous run's final state is accepted).
+        """
         vec = np.array([s.initial for s in self.scheme.species], dtype=float)
         if y0 is None:
             return vec
@@ -213,10 +219,12 @@ class CompiledModel:
             vec = arr.copy()
         if not np.all(np.isfinite(vec)):
             raise ArgumentError("`y0` must be finite")
-        negative = [s.name for s, v in zip(self.scheme.species, vec) if s.nonnegative and v < 0]
-        if negative:
-            raise ArgumentError(f"`y0` is negative for non-negative species {', '.join(negative)}; "
-                                "declare the species with nonnegative=False if it may be negative")
+        tol = np.broadcast_to(np.asarray(tolerance, dtype=float), vec.shape)
+        for i, s in enumerate(self.scheme.species):
+            if s.nonnegative and vec[i] < -tol[i]:
+                raise ArgumentError(f"initial value of species `{s.name}` is negative ({vec[i]:g}) in `y0`, but "
+                                    f"`{s.name}` is a non-negative species (a concentration or amount); give a "
+                                    f"value >= 0, or declare it Species(..., nonnegative=False)")
         return vec
 
     def input_defaults(self) -> np.ndarray:
@@ -224,7 +232,7 @@ class CompiledModel:
 
     # ------------------------------------------------------------------ protocols
     def schedule(self, protocol, t0: float, t_end: float):
-        """The :class:`~kinetics.schedule.Schedule` of ``protocol`` (None: inputs at their defaults) on
+        """The :class:`~kinetics.protocol.schedule.Schedule` of ``protocol`` (None: inputs at their defaults) on
         ``[t0, t_end]``."""
         from .protocol import Protocol
 
@@ -232,6 +240,7 @@ class CompiledModel:
             protocol = Protocol.empty()
         if not isinstance(protocol, Protocol):
             raise ArgumentError(f"`protocol` must be a kinetics.protocol.Protocol, got {type(protocol).__name__}")
+        protocol.check_window(t0, t_end)
         return protocol.schedule(t0, t_end, inputs=self.input_names,
                                  defaults={u.name: u.default for u in self.scheme.inputs},
                                  states=self.state_names)

@@ -23,13 +23,13 @@ Matrix([[1, 1]])
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import cached_property
 
 import numpy as np
 import sympy
 
+from .cache import LRUCache
+from .errors import SchemeError
 from .scheme import TIME, Scheme, expression_text
 
 __all__ = ["OdeSystem", "derive"]
@@ -66,8 +66,17 @@ class OdeSystem:
 
         obs = {o.name: o.expr for o in scheme.observables}
         resolved: dict[sympy.Symbol, sympy.Expr] = {}
+
+        def resolve(expr, where):
+            # sympy evaluates on substitution and may refuse the result (min(k, sqrt(O)) with O = -1)
+            try:
+                return expr.xreplace(resolved)
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise SchemeError(f"scheme `{scheme.name}`: {where} with the observables substituted is not a "
+                                  f"valid expression: {exc}") from None
+
         for name in scheme.observable_order():
-            resolved[sympy.Symbol(name)] = obs[name].xreplace(resolved)
+            resolved[sympy.Symbol(name)] = resolve(obs[name], f"observable `{name}`")
         self.observables = {name: resolved[sympy.Symbol(name)] for name in self.observable_names}
 
         index = {n: i for i, n in enumerate(self.state_names)}
@@ -80,11 +89,11 @@ class OdeSystem:
         self.stoichiometry = N
         self._raw_fluxes = [r.flux() for r in scheme.reactions]
         self._raw_rate_rules = {r.species: r.expr for r in scheme.rate_rules}
-        self.fluxes = sympy.Matrix([r.flux().xreplace(resolved) for r in scheme.reactions]) \
+        self.fluxes = sympy.Matrix([resolve(r.flux(), f"the flux of reaction `{r}`") for r in scheme.reactions]) \
             if scheme.reactions else sympy.zeros(0, 1)
         rr = sympy.zeros(len(self.state_names), 1)
         for rule in scheme.rate_rules:
-            rr[index[rule.species], 0] += rule.expr.xreplace(resolved)
+            rr[index[rule.species], 0] += resolve(rule.expr, f"the rate rule of `{rule.species}`")
         self.rate_rule_terms = rr
         self.rate_rule_states = tuple(r.species for r in scheme.rate_rules)
         self.rhs = (N * self.fluxes + rr) if scheme.reactions else rr
@@ -171,22 +180,9 @@ class OdeSystem:
         return "\n".join(lines)
 
 
-_CACHE: "OrderedDict[str, OdeSystem]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 64
+_SYSTEMS = LRUCache("derived systems", maxsize=64)
 
 
 def derive(scheme: Scheme) -> OdeSystem:
     """Derive (or fetch from the cache) the :class:`OdeSystem` of ``scheme``."""
-    key = scheme.structure_key()
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
-    system = OdeSystem(scheme)
-    with _CACHE_LOCK:
-        _CACHE[key] = system
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return system
+    return _SYSTEMS.get_or_build(scheme.structure_key(), lambda: OdeSystem(scheme))

@@ -7,7 +7,9 @@ observable or input by name.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -16,26 +18,31 @@ from .errors import ArgumentError, SolverError, did_you_mean
 __all__ = ["Result", "SweepResult"]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class Result:
-    """One simulated trajectory.
+    """One simulated trajectory (immutable).
 
     Attributes
     ----------
     t : ndarray, shape (n_t,)
     y : ndarray, shape (n_t, n_states)
         States at ``t`` (time first).
-    state_names, observable_names, input_names : tuple of str
-    params : dict
-        Parameter values used, each in its declared unit.
     scheme, protocol
         What was simulated.
+    params : dict
+        Parameter values used, each in its declared unit.
     method : str
         The solver that ran.
     stats : dict
         Solver statistics (steps, RHS and Jacobian evaluations, LU decompositions...).
+    schedule : Schedule
+        The protocol's schedule on the simulated window (inputs are read from it).
+    p_model : ndarray
+        The parameter vector in the scheme's unit system (what the solver used).
     nonfinite : dict
         ``{name: first time}`` of the states and observables that are NaN or infinite somewhere; empty unless
         ``simulate(..., nonfinite="warn")`` let such a result through (by default simulate raises).
+    state_names, observable_names, input_names : tuple of str (from the scheme)
 
     Examples
     --------
@@ -44,29 +51,41 @@ class Result:
     >>> res.to_dataframe().head()                             # doctest: +SKIP
     """
 
-    def __init__(self, *, t, y, scheme, system, p_model, schedule, params, protocol, method, stats, observable_fn):
-        self.t = t
-        self.y = y
-        self.scheme = scheme
-        self.state_names = system.state_names
-        self.observable_names = system.observable_names
-        self.input_names = system.input_names
-        self.params = params
-        self.protocol = protocol
-        self.method = method
-        self.stats = stats
-        self._system = system
-        self._p_model = p_model
-        self._schedule = schedule
-        self._observable_fn = observable_fn
-        self.nonfinite = {}
+    t: np.ndarray
+    y: np.ndarray
+    scheme: Any
+    params: dict
+    protocol: Any
+    method: str
+    stats: dict
+    schedule: Any
+    p_model: np.ndarray
+    observable_fn: Optional[Callable] = None
+    nonfinite: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for a in (self.t, self.y, self.p_model):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
+
+    @property
+    def state_names(self) -> tuple:
+        return self.scheme.species_names
+
+    @property
+    def observable_names(self) -> tuple:
+        return self.scheme.observable_names
+
+    @property
+    def input_names(self) -> tuple:
+        return self.scheme.input_names
 
     @cached_property
     def inputs(self) -> np.ndarray:
         """Input values at ``t``, shape ``(n_t, n_inputs)`` (right-continuous at breakpoints)."""
         if not self.input_names:
             return np.zeros((self.t.size, 0))
-        return self._schedule.input_values(self.t)
+        return self.schedule.input_values(self.t)
 
     @cached_property
     def observables(self) -> dict:
@@ -74,7 +93,7 @@ class Result:
         if not self.observable_names:
             return {}
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/inf are reported, not warned
-            vals = self._observable_fn(self.t, self.y.T, self._p_model, self.inputs.T)
+            vals = self.observable_fn(self.t, self.y.T, self.p_model, self.inputs.T)
             return {n: np.broadcast_to(np.asarray(v, dtype=float), self.t.shape).copy()
                     for n, v in zip(self.observable_names, vals)}
 
@@ -179,8 +198,13 @@ class Result:
                 f"{len(self.state_names)} states, method {self.method}>")
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class SweepResult:
-    """Results of many simulations of one scheme with different parameter sets.
+    """Results of many simulations of one scheme with different parameter sets (immutable).
+
+    Index it by name like a :class:`Result`: ``sw["LR"]`` is the final value of a state or observable in every
+    run, shape ``(m,)``, or its trajectories ``(m, n_t)`` when the sweep kept them (``t_eval`` given);
+    ``sw["koff"]`` is a swept parameter's values.
 
     Attributes
     ----------
@@ -191,35 +215,102 @@ class SweepResult:
     y : ndarray, shape (m, n_t, n_states) or None
         Trajectories, when ``t_eval`` was given.
     t : ndarray or None
-    state_names : tuple of str
+    model : CompiledModel
+    p_model : ndarray, shape (m, n_param)
+        Each run's parameter vector in the scheme's unit system.
+    schedule : Schedule
     stats : list of dict
+    method : str
     """
 
-    def __init__(self, *, params, final, y, t, state_names, stats, method):
-        self.params = params
-        self.final = final
-        self.y = y
-        self.t = t
-        self.state_names = state_names
-        self.stats = stats
-        self.method = method
+    params: dict
+    final: np.ndarray
+    y: Optional[np.ndarray]
+    t: Optional[np.ndarray]
+    model: Any
+    p_model: np.ndarray
+    schedule: Any
+    stats: list
+    method: str
+
+    def __post_init__(self):
+        for a in (self.final, self.y, self.t, self.p_model):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
+
+    @property
+    def state_names(self) -> tuple:
+        return self.model.state_names
+
+    @property
+    def observable_names(self) -> tuple:
+        return self.model.observable_names
+
+    @property
+    def names(self) -> tuple:
+        return tuple(self.params) + self.state_names + self.observable_names
+
+    @cached_property
+    def observables(self) -> dict:
+        """``{name: values}`` of every observable: ``(m,)`` at the end of each run, or ``(m, n_t)``."""
+        if not self.observable_names:
+            return {}
+        fn = self.model.numpy.observables
+        m = len(self)
+        with np.errstate(all="ignore"):
+            if self.y is None:
+                t_end = float(self.schedule.boundaries[-1])
+                U = self.schedule.input_values([t_end])[0]
+                vals = fn(t_end, self.final.T, self.p_model.T, U)
+                return {n: np.broadcast_to(np.asarray(v, dtype=float), (m,)).copy()
+                        for n, v in zip(self.observable_names, vals)}
+            U = self.schedule.input_values(self.t).T
+            out = {n: np.empty((m, self.t.size)) for n in self.observable_names}
+            for i in range(m):
+                vals = fn(self.t, self.y[i].T, self.p_model[i], U)
+                for n, v in zip(self.observable_names, vals):
+                    out[n][i] = np.broadcast_to(np.asarray(v, dtype=float), self.t.shape)
+            return out
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.state_names:
+            j = self.state_names.index(name)
+            return self.final[:, j] if self.y is None else self.y[:, :, j]
+        if name in self.observable_names:
+            return self.observables[name]
+        if name in self.params:
+            return self.params[name]
+        if name in ("t", "time") and self.t is not None:
+            return self.t
+        raise KeyError(f"no state, observable or swept parameter `{name}` in this sweep"
+                       + did_you_mean(str(name), self.names))
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
 
     def final_of(self, name: str) -> np.ndarray:
-        """Final value of one state across the runs."""
-        if name not in self.state_names:
-            raise ArgumentError(f"unknown state `{name}`" + did_you_mean(name, self.state_names))
-        return self.final[:, self.state_names.index(name)]
+        """Final value of one state or observable across the runs, shape ``(m,)``."""
+        if name in self.state_names:
+            return self.final[:, self.state_names.index(name)]
+        if name in self.observable_names:
+            v = self.observables[name]
+            return v if v.ndim == 1 else v[:, -1]
+        raise ArgumentError(f"unknown state or observable `{name}`"
+                            + did_you_mean(str(name), self.state_names + self.observable_names))
 
     def to_dataframe(self):
-        """One row per run: the swept parameters and the final states."""
+        """One row per run: one column per swept parameter (its name), then the final states and observables."""
         import pandas as pd
 
-        data = {f"param:{k}": v for k, v in self.params.items()}
+        data = {k: np.asarray(v) for k, v in self.params.items()}
         data.update({n: self.final[:, i] for i, n in enumerate(self.state_names)})
-        return pd.DataFrame(data)
+        data.update({n: self.final_of(n) for n in self.observable_names})
+        return pd.DataFrame(data, index=pd.RangeIndex(len(self), name="run"))
 
     def __len__(self) -> int:
         return self.final.shape[0]
 
     def __repr__(self) -> str:
-        return f"<SweepResult: {len(self)} runs of {len(self.state_names)} states, method {self.method}>"
+        return (f"<SweepResult: {len(self)} runs of {len(self.state_names)} states"
+                + (f" on {self.t.size} time points" if self.t is not None else " (final states)")
+                + f", method {self.method}>")

@@ -690,11 +690,19 @@ class Scheme:
         return check_units(self)
 
     # ----------------------------------------------------------------- identity
+    def __getstate__(self):
+        # private memos (the structure key, the compiled model) are rebuilt where the scheme is unpickled
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
     def structure_key(self) -> str:
         """Hash of everything that shapes the derived equations (not parameter values or initial values).
 
         Two schemes with the same key share derivation and compiled code.
+        Computed once per scheme object (a private memo: schemes are immutable).
         """
+        hit = self.__dict__.get("_structure_key")
+        if hit is not None:
+            return hit
         h = hashlib.sha256()
         parts = [
             "species", *self.species_names, "params", *self.parameter_names, "inputs", *self.input_names,
@@ -706,7 +714,9 @@ class Scheme:
             "factors", *[repr(conversion_factor(p.unit, self.units)) for p in self.parameters],
         ]
         h.update("\x1f".join(parts).encode())
-        return h.hexdigest()
+        key = h.hexdigest()
+        object.__setattr__(self, "_structure_key", key)
+        return key
 
     def summary(self) -> str:
         """A multi-line, human-readable description of the scheme."""

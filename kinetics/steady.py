@@ -14,9 +14,8 @@ from typing import Mapping
 import numpy as np
 import sympy
 
-from .codegen import numpy_functions
 from .errors import ArgumentError, SolverError, did_you_mean
-from .odesystem import derive
+from .model import compile as compile_model
 
 __all__ = ["SteadyState", "steady_state"]
 
@@ -67,15 +66,11 @@ def steady_state(model, *, params=None, inputs: Mapping[str, float] | None = Non
     """
     from scipy.optimize import root
 
-    from .scheme import as_scheme
-    from .simulate import _initial_vector, _param_vector
-
-    scheme = as_scheme(model)
-    system = derive(scheme)
-    funcs = numpy_functions(system)
-    _, p = _param_vector(scheme, params)
-    y_start = _initial_vector(scheme, y0)
-    u = np.array([x.default for x in scheme.inputs], dtype=float)
+    compiled = compile_model(model)
+    scheme, system, funcs = compiled.scheme, compiled.system, compiled.numpy
+    p = compiled.parameter_vector(params)
+    y_start = compiled.initial_state(y0, tolerance=1e-9)     # round-off of a previous solution is accepted
+    u = compiled.input_defaults()
     for k, v in (inputs or {}).items():
         if k not in scheme.input_names:
             raise ArgumentError(f"unknown input `{k}`" + did_you_mean(k, scheme.input_names))

@@ -304,16 +304,12 @@ def _rates(kd_nM, kon, koff, what="radioligand"):
 
 def _observe(scheme, rows, Y) -> dict:
     """Observables of ``scheme`` for states ``Y`` (m, n_states) and parameter overrides ``rows`` (m dicts)."""
-    from kinetics.codegen import numpy_functions
-
-    funcs = numpy_functions(kx.derive(scheme))
-    base, factors = scheme.parameter_values(), scheme.parameter_factors()
+    model = kx.compile(scheme)
     names = scheme.observable_names
     out = {n: np.empty(len(rows)) for n in names}
     for i, row in enumerate(rows):
-        vals = {**base, **row}
-        p = np.array([vals[n] * factors[n] for n in scheme.parameter_names])
-        obs = funcs.observables(0.0, np.asarray(Y[i], dtype=float), p, np.zeros(0))
+        obs = model.numpy.observables(0.0, np.asarray(Y[i], dtype=float), model.parameter_vector(row),
+                                      model.input_defaults())
         for n, v in zip(names, obs):
             out[n][i] = float(v)
     return out
@@ -328,10 +324,8 @@ def _equilibrium(scheme, params) -> dict:
 
 def _finals(scheme, table: dict, incubation: float) -> dict:
     """Observables at the end of an incubation for every row of a :func:`kinetics.sweep` over ``table``."""
-    m = len(next(iter(table.values())))
-    sw = sweep(scheme, table, t_end=incubation, n_workers=1, progress=False, rtol=1e-9, atol=1e-13)
-    rows = [{k: float(v[i]) for k, v in table.items()} for i in range(m)]
-    return _observe(scheme, rows, sw.final)
+    sw = sweep(scheme, table, t_end=incubation, executor="serial", progress=False, rtol=1e-9, atol=1e-13)
+    return {n: sw.final_of(n) for n in scheme.observable_names}
 
 
 def _curve(kind, x, x_label, obs, conditions) -> AssayCurve:

@@ -101,7 +101,7 @@ def load_model(spec: str):
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in (".xml", ".sbml"):
-            from kinetics.sbml_import import read_sbml_model
+            from kinetics.sbml import read_sbml_model
 
             m = read_sbml_model(path)
             return m.scheme, (m.protocol if len(m.protocol) else None), m.t_end
@@ -223,7 +223,7 @@ def simulate_sbml(args) -> int:
 
     from kinetics.io import atomic_write_text, check_output_path
     from kinetics.errors import ArgumentError
-    from kinetics.sbml_import import read_sbml_model
+    from kinetics.sbml import read_sbml_model
 
     if args.points < 2:
         raise ArgumentError("--points must be at least 2")

@@ -24,7 +24,8 @@ def cmd_fit(args) -> int:
     """Run ``nmdakin fit`` with parsed ``args``; returns the exit status."""
     from kinetics.io import check_output_path
     from kinetics.errors import KineticsError
-    from kinetics.fitting import check_scheduler_address, connect_scheduler, read_experiment
+    from kinetics.executor import check_scheduler_address, connect_scheduler
+    from kinetics.fitting import read_experiment
 
     from .cli import check_input_path
 

@@ -8,7 +8,7 @@ import pytest
 
 import kinetics as kx
 from kinetics.jsonformat import read_json
-from kinetics.sbml_import import read_sbml, read_sbml_model
+from kinetics.sbml import read_sbml, read_sbml_model
 from models import destexhe1994
 from models.cli_export import add_subcommands, library_builders
 

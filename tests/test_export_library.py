@@ -161,7 +161,7 @@ def test_sbml_matches_roadrunner(name):
 @pytest.mark.parametrize("name", sorted(STRUCTURES))
 def test_sbml_round_trip_is_exact(name):
     """export -> read_sbml gives the same scheme (values, units, sources, reaction forms)."""
-    from kinetics.sbml_import import read_sbml
+    from kinetics.sbml import read_sbml
 
     scheme = STRUCTURES[name]
     back = read_sbml(export(scheme, "sbml"))
@@ -171,7 +171,7 @@ def test_sbml_round_trip_is_exact(name):
 
 @pytest.mark.parametrize("name", ["mg_block(five_state)", "graupner_brunel2012.scheme", "tsodyks_markram.scheme"])
 def test_sbml_round_trip_with_protocol_reproduces_the_simulation(name):
-    from kinetics.sbml_import import read_sbml_model
+    from kinetics.sbml import read_sbml_model
 
     scheme = LIBRARY[name]
     protocol = demo_protocol(scheme)

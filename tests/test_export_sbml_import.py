@@ -1,4 +1,4 @@
-"""SBML import (kinetics.sbml_import) against libRoadRunner on small SBML files, and its errors.
+"""SBML import (kinetics.sbml) against libRoadRunner on small SBML files, and its errors.
 
 The files in tests/data/sbml/ are written by tests/data/sbml/make_cases.py with
 python-libsbml; each exercises a group of constructs (see the file's notes).
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import kinetics as kx
-from kinetics.sbml_import import SbmlImportWarning, read_sbml, read_sbml_model
+from kinetics.sbml import SbmlImportWarning, read_sbml, read_sbml_model
 
 DATA = Path(__file__).parent / "data" / "sbml"
 CASES = ["compartments.xml", "varying_compartment.xml", "boundary_constant.xml", "rules_functions.xml",

@@ -4,7 +4,7 @@ import pytest
 
 import kinetics as kx
 from kinetics.fitting import Dataset, FitParameter, fit, profile
-from kinetics.fitting.executor import ProcessExecutor
+from kinetics.executor import ProcessExecutor
 from models import destexhe1994
 
 # --------------------------------------------------------------------------- reversible binding

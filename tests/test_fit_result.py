@@ -6,7 +6,7 @@ import pytest
 
 import kinetics as kx
 from kinetics.fitting import Dataset, FitParameter, FitResult, fit, profile
-from kinetics.fitting.executor import SerialExecutor, as_executor
+from kinetics.executor import SerialExecutor, ThreadExecutor, as_executor
 
 
 def chain():
@@ -144,5 +144,31 @@ def test_executor_choices():
     assert as_executor(None).n_workers >= 1
     ex = SerialExecutor()
     assert as_executor(ex) is ex
-    with pytest.raises(kx.ArgumentError, match="unknown executor 'threads'"):
-        as_executor("threads")
+    assert isinstance(as_executor("threads"), ThreadExecutor)
+    with pytest.raises(kx.ArgumentError, match="unknown executor 'thread'; did you mean `threads`"):
+        as_executor("thread")
+
+
+def test_fit_result_is_frozen(result):
+    """FitResult is a frozen dataclass: no attribute assignment, read-only arrays, new results by replace."""
+    import dataclasses
+    import pickle
+
+    assert dataclasses.is_dataclass(result)
+    names = {f.name for f in dataclasses.fields(result)}
+    assert {"values", "stderr", "ci", "profiles", "flags", "starts", "wall_time", "blocks"} <= names
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.wall_time = 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.new_attribute = 1
+    for name in ("x", "stderr_scaled", "covariance", "correlation", "fisher", "residuals", "jacobian"):
+        arr = getattr(result, name)
+        assert isinstance(arr, np.ndarray) and not arr.flags.writeable, name
+        with pytest.raises(ValueError):
+            arr[0] = 0.0
+    assert not result.covariance_info.covariance.flags.writeable
+    assert isinstance(result.starts, tuple) and isinstance(result.flags, tuple)
+    other = dataclasses.replace(result, message="changed")
+    assert other.message == "changed" and result.message != "changed" and other.values is result.values
+    back = pickle.loads(pickle.dumps(result))
+    assert back.to_dict() == result.to_dict()

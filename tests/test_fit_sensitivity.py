@@ -6,7 +6,7 @@ import sympy
 import kinetics as kx
 from kinetics.fitting import Dataset, FitParameter
 from kinetics.fitting.objective import Objective
-from kinetics.fitting.sensitivity import SensitivitySystem, augmented_segments, plain_solver, sensitivity_system
+from kinetics.fitting.sensitivity import SensitivitySystem, augmented_segments
 from kinetics.native import SegmentArrays
 from models import destexhe1994, mg_block
 
@@ -24,7 +24,7 @@ def central_fd_states(scheme, protocol, t, p, y0, index, kind, rel=1e-4):
     sched = protocol.schedule(0.0, float(t[-1]), inputs=scheme.input_names,
                               defaults={u.name: u.default for u in scheme.inputs}, states=scheme.species_names)
     seg = SegmentArrays.from_schedule(sched, {n: i for i, n in enumerate(scheme.species_names)})
-    solver = plain_solver(system)
+    solver = kx.compile(scheme).native_solver()
     base = p if kind == "p" else y0
     h = rel * max(abs(base[index]), 1.0 if kind == "y" else abs(base[index]))
     out = []
@@ -41,7 +41,7 @@ def test_destexhe_sensitivities_equal_central_differences():
     t = np.linspace(0.0, 300.0, 301)
     p, y0 = model_vector(scheme), np.array([1.0, 0, 0, 0, 0])
     names = ["Rb", "Ru", "Rd", "Rr", "Ro", "Rc"]
-    sens = sensitivity_system(kx.derive(scheme), names, ["C0"])
+    sens = kx.compile(scheme).sensitivity_solver(names, ["C0"])
     sched = protocol.schedule(0.0, 300.0, inputs=["glu"], defaults={"glu": 0.0}, states=scheme.species_names)
     y, dy, _ = sens.solve(p, y0, augmented_segments(sched, sens), t, **TIGHT)
     assert dy.shape == (301, 5, 7)
@@ -66,7 +66,7 @@ def test_nonlinear_binding_with_set_jump():
     protocol = kx.Protocol([kx.jumps("L", [4.0], 0.8, mode="set"), kx.jumps("R", [6.0], 0.2)])
     t = np.linspace(0.0, 12.0, 121)
     p, y0 = model_vector(scheme), np.array([0.5, 1.0, 0.0])
-    sens = sensitivity_system(kx.derive(scheme), ["kon", "koff", "kdeg"], ["R"])
+    sens = kx.compile(scheme).sensitivity_solver(["kon", "koff", "kdeg"], ["R"])
     sched = protocol.schedule(0.0, 12.0, inputs=(), defaults={}, states=scheme.species_names)
     _, dy, _ = sens.solve(p, y0, augmented_segments(sched, sens), t, **TIGHT)
     for j, name in enumerate(["kon", "koff", "kdeg"]):

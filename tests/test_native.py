@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 
 from kinetics.errors import CompilerError, ProtocolError, SolverError
 from kinetics.native import NativeSolver, SegmentArrays, build, compiler_available
-from kinetics.schedule import JUMP_ADD, JUMP_SET, Schedule
+from kinetics.protocol.schedule import JUMP_ADD, JUMP_SET, Schedule
 
 pytestmark = pytest.mark.skipif(not compiler_available(),
                                 reason="no C compiler (cc/gcc/clang or $CC) available")

@@ -484,13 +484,13 @@ def test_broken_compiler_falls_back_to_lsoda_in_simulate(tmp_path, monkeypatch):
 
 
 def test_broken_compiler_is_a_clear_compiler_error_for_fitting(tmp_path, monkeypatch):
-    from kinetics.fitting.sensitivity import plain_solver
+    import kinetics
     monkeypatch.setenv("CC", "/bin/false")
     with pytest.raises(CompilerError, match=r"C compilation failed \(exit status 1\): /bin/false"):
         build(decay_source("false"), cache_dir=tmp_path)
     monkeypatch.setenv("NMDAKIN_CACHE_DIR", str(tmp_path))
     with pytest.raises(CompilerError, match="C compilation failed"):
-        plain_solver(derive(decay_scheme("Afit")))
+        kinetics.compile(decay_scheme("Afit")).native_solver()      # what fitting's runtime calls
 
 
 # ----------------------------------------------------------------------------- leftovers

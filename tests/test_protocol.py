@@ -26,7 +26,7 @@ from kinetics.protocol import (
     wash_in,
     waveform,
 )
-from kinetics.schedule import JUMP_ADD, JUMP_SET, Schedule
+from kinetics.protocol.schedule import JUMP_ADD, JUMP_SET, Schedule
 
 TOL = 1e-12
 

@@ -187,7 +187,7 @@ def test_sbml_resource_limits_apply_before_the_work(name, document, error, match
     path = tmp_path / f"{name}.xml"
     path.write_text(document)
     run_isolated(f"""
-        from kinetics.sbml_import import read_sbml
+        from kinetics.sbml import read_sbml
         with pytest.raises({error}, match={match!r}):
             read_sbml({str(path)!r})
         with pytest.raises({error}, match={match!r}):
@@ -197,7 +197,7 @@ def test_sbml_resource_limits_apply_before_the_work(name, document, error, match
 
 def test_sbml_function_nesting_within_the_limit_is_read():
     pytest.importorskip("libsbml")
-    from kinetics.sbml_import import read_sbml
+    from kinetics.sbml import read_sbml
 
     s = read_sbml(nested_functions(30))
     res = kx.simulate(s, t_end=1.0, t_eval=[0.0, 1.0], rtol=1e-10, atol=1e-12)
@@ -207,7 +207,7 @@ def test_sbml_function_nesting_within_the_limit_is_read():
 @pytest.mark.parametrize("fname", ["floor", "ceiling"])
 def test_sbml_floor_and_ceiling_of_a_species_are_clear_errors(fname):
     pytest.importorskip("libsbml")
-    from kinetics.sbml_import import read_sbml
+    from kinetics.sbml import read_sbml
 
     with pytest.raises(SchemeError, match=rf"unsupported SBML construct: `{fname}` of an expression of `A` "
                                           r"\(kinetic law of reaction `r`\).*no derivative"):
@@ -216,7 +216,7 @@ def test_sbml_floor_and_ceiling_of_a_species_are_clear_errors(fname):
 
 def test_sbml_floor_of_time_is_supported():
     pytest.importorskip("libsbml")
-    from kinetics.sbml_import import read_sbml
+    from kinetics.sbml import read_sbml
 
     t = ('<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>')
     s = read_sbml(sbml(f"<apply><times/><ci>k</ci><ci>A</ci><apply><floor/>{t}</apply></apply>"))
@@ -228,7 +228,7 @@ def test_sbml_floor_of_time_is_supported():
 @pytest.mark.parametrize("den", [_cn(0), "<cn>0.0</cn>"])
 def test_sbml_division_by_literal_zero(den):
     pytest.importorskip("libsbml")
-    from kinetics.sbml_import import read_sbml
+    from kinetics.sbml import read_sbml
 
     with pytest.raises(ParseError, match=r"kinetic law of reaction `r`: division by zero"):
         read_sbml(sbml(f"<apply><divide/><ci>A</ci>{den}</apply>"))
@@ -448,7 +448,7 @@ def silent_server():
 
 def test_scheduler_that_never_answers_is_bounded_by_a_total_timeout(silent_server):
     pytest.importorskip("distributed")
-    from kinetics.fitting.executor import SchedulerConnectionError, connect_scheduler
+    from kinetics.executor import SchedulerConnectionError, connect_scheduler
 
     t0 = time.monotonic()
     with deadline(BOUND):
@@ -465,7 +465,7 @@ def test_scheduler_that_never_answers_is_bounded_by_a_total_timeout(silent_serve
 ])
 def test_scheduler_address_is_checked(address, match):
     pytest.importorskip("distributed")
-    from kinetics.fitting import connect_scheduler
+    from kinetics.executor import connect_scheduler
 
     with pytest.raises(ArgumentError, match=match):
         connect_scheduler(address)
@@ -568,7 +568,7 @@ def test_dataset_with_pulses_outside_its_window():
 
 def test_nonfinite_sbml_assignment_rule_raises():
     pytest.importorskip("libsbml")
-    from kinetics.sbml_import import read_sbml_model
+    from kinetics.sbml import read_sbml_model
 
     rule = ('<listOfRules><assignmentRule variable="L"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><ln/>'
             '<apply><minus/><ci>A</ci><cn>0.5</cn></apply></apply></math></assignmentRule></listOfRules>')

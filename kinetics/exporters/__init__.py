@@ -2,8 +2,10 @@
 
 One entry point, :func:`export`, and one registry of exporters: every public
 module of this package that defines ``FORMAT`` (its name), ``SUFFIX``,
-``DESCRIPTION`` and a function ``export(scheme, **options)`` is a format.
-Adding a format means adding one module.
+``DESCRIPTION`` and a function ``export(scheme, **options)`` is a format, and
+so is each module named in ``_ELSEWHERE`` (the SBML writer,
+:mod:`kinetics.sbml.write`, lives next to its reader). Adding a format means
+adding one module.
 
 =========  ======  =====================================================================
 format     suffix  what it is (peer that checks it in the tests)
@@ -71,16 +73,17 @@ class Exporter:
 
 
 _REGISTRY: dict | None = None
+#: Format modules that live next to their reader, outside this package.
+_ELSEWHERE = ("kinetics.sbml.write",)
 
 
 def _registry() -> dict:
     global _REGISTRY
     if _REGISTRY is None:
         found = {}
-        for info in pkgutil.iter_modules(__path__):
-            if info.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"{__name__}.{info.name}")
+        here = [f"{__name__}.{info.name}" for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+        for module in here + list(_ELSEWHERE):
+            mod = importlib.import_module(module)
             name = getattr(mod, "FORMAT", None)
             if name is None:
                 continue

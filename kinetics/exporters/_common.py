@@ -167,6 +167,8 @@ def fmt_float(x: float) -> str:
 
 def parameter_model_values(scheme: Scheme) -> dict:
     """Parameter values in the scheme's unit system (what the derived equations use)."""
-    f = scheme.parameter_factors()
-    return {p.name: p.value * f[p.name] for p in scheme.parameters}
+    from ..model import compile as compile_model
+
+    model = compile_model(scheme)
+    return dict(zip(model.parameter_names, (float(v) for v in model.parameter_vector())))
 

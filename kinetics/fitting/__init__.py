@@ -26,8 +26,6 @@ Examples
 from __future__ import annotations
 
 from .dataset import ESTIMATE, Dataset
-from .executor import (DaskExecutor, Executor, ProcessExecutor, SerialExecutor, as_executor, check_scheduler_address,
-                       connect_scheduler)
 from .driver import fit, profile
 from .objective import Objective
 from .optimize import StartResult, multistart
@@ -37,8 +35,7 @@ from .uncertainty import Flag, Profile
 
 __all__ = [
     "Dataset", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
-    "Objective", "multistart", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor",
-    "connect_scheduler", "check_scheduler_address", "read_experiment", "run_experiment",
+    "Objective", "multistart", "read_experiment", "run_experiment",
 ]
 
 

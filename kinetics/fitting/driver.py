@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import ArgumentError, SolverError
-from .executor import Executor, as_executor
+from ..executor import Executor, as_executor
 from .objective import DEFAULT_ATOL, DEFAULT_RTOL, Objective
 from .optimize import SAMPLERS, local_fit, multistart
 from .result import FitResult, make_parameters
@@ -96,11 +97,10 @@ def fit(model, datasets, parameters, *, n_starts: int = 10, seed=0, sampler: str
                             "method": method, "level": level, "executor": ex.describe(),
                             "options": dict(options or {})})
         if profiles:
-            result = _with_profiles(result, ex, level=level, progress=progress)
+            result = _with_profiles(result, ex, level=level, progress=progress, clock=(0.0, t_start))
     finally:
         if owned:
             ex.close()
-    result.wall_time = time.perf_counter() - t_start
     return result
 
 
@@ -186,7 +186,7 @@ def _assemble(objective: Objective, starts, ex, options, level, t_start, setting
     # The refined optimum (noise re-estimated) replaces the best start's record where they differ.
     if refined is not best:
         starts = list(starts)
-        refined.message = f"{refined.message} (refit after re-estimating the noise)"
+        refined = replace(refined, message=f"{refined.message} (refit after re-estimating the noise)")
         starts[best_index] = refined
     flags = identifiability(objective.names, [p.scale for p in params], cov, x=x, lower=objective.x_lower,
                             upper=objective.x_upper, values=[values[p.key] for p in params],
@@ -212,11 +212,16 @@ def _assemble(objective: Objective, starts, ex, options, level, t_start, setting
         aic=float(2 * n_free - 2 * loglik), bic=float(n_free * np.log(n) - 2 * loglik),
         n_data=n, n_parameters=k, n_sigma=n_sigma, success=success, message=message, starts=starts,
         best_start=best_index, profiles={}, flags=flags, sigma=sigma, settings=settings, n_simulations=n_sim,
-        wall_time=time.perf_counter() - t_start, _blocks=blocks,
+        wall_time=time.perf_counter() - t_start, blocks=blocks,
     )
 
 
-def _with_profiles(result: FitResult, ex, *, names=None, level=None, progress=None, max_points=40) -> FitResult:
+def _with_profiles(result: FitResult, ex, *, names=None, level=None, progress=None, max_points=40,
+                   clock=None) -> FitResult:
+    """A new result (``dataclasses.replace``; ``result`` is unchanged) with the profiles of ``names``
+    (default all) and the intervals, flags and parameters they change. ``clock = (seconds, t0)`` sets its
+    ``wall_time`` to ``seconds`` plus the time since ``t0`` (default: the input's plus the profiling time)."""
+    base, t0 = clock if clock is not None else (result.wall_time, time.perf_counter())
     level = result.settings.get("level", 0.95) if level is None else level
     keys = list(result.names)
     names = keys if names is None else ([names] if isinstance(names, str) else list(names))
@@ -243,11 +248,12 @@ def _with_profiles(result: FitResult, ex, *, names=None, level=None, progress=No
                             n_data=result.n_data)
     ci_method = "profile" if set(all_profiles) == set(keys) else "mixed"
     settings = dict(result.settings, level=level)
-    return result._replace(
-        profiles=all_profiles, ci=ci, ci_method=ci_method, flags=flags, settings=settings,
+    return replace(
+        result, profiles=all_profiles, ci=ci, ci_method=ci_method, flags=flags, settings=settings,
         n_simulations=result.n_simulations + sum(p.n_simulations for p in profiles.values()),
         parameters=make_parameters(params, result.values, result.stderr, ci, ci_method, level, result.model,
-                                   [d.name for d in result.datasets]))
+                                   [d.name for d in result.datasets]),
+        wall_time=base + (time.perf_counter() - t0))
 
 
 def profile(result: FitResult, names=None, *, level: float | None = None, executor=None, progress=None,
@@ -268,9 +274,8 @@ def profile(result: FitResult, names=None, *, level: float | None = None, execut
     ex = as_executor(executor)
     owned = ex is not executor and not isinstance(executor, Executor)
     try:
-        out = _with_profiles(result, ex, names=names, level=level, progress=progress, max_points=max_points)
+        return _with_profiles(result, ex, names=names, level=level, progress=progress, max_points=max_points,
+                              clock=(result.wall_time, t0))
     finally:
         if owned:
             ex.close()
-    out.wall_time = result.wall_time + (time.perf_counter() - t0)
-    return out

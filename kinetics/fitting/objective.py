@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
+from ..cache import LRUCache
 from ..errors import ArgumentError, SchemeError, SolverError
-from ..odesystem import derive
+from ..model import compile as compile_model
 from ..scheme import as_scheme
 from .dataset import Dataset
 from .parameters import ResolvedParameter, resolve_parameters
@@ -68,28 +68,26 @@ class _Runtime:
     """Per-process compiled state of an Objective (never pickled)."""
 
     def __init__(self, obj: "Objective"):
-        from ..native import SegmentArrays, compiler_available
+        from ..native import compiler_available
 
         if not compiler_available():
             from ..errors import CompilerError
 
             raise CompilerError("fitting needs a C compiler for the native solver and its sensitivity "
                                 "equations (set $CC or install gcc/clang)")
-        scheme = obj.scheme
-        self.system = derive(scheme)
-        from .sensitivity import augmented_segments, plain_solver, sensitivity_system
+        from .sensitivity import augmented_segments
 
-        self.plain = plain_solver(self.system)
-
-        self.sens = sensitivity_system(self.system, obj.sens_parameters, obj.sens_initial)
-        index = {n: i for i, n in enumerate(scheme.species_names)}
+        model = obj.compiled
+        self.system = model.system
+        self.plain = model.native_solver()
+        self.sens = model.sensitivity_solver(obj.sens_parameters, obj.sens_initial)
         self.schedules, self.plain_segments, self.aug_segments, self.inputs = [], [], [], []
         for d in obj.datasets:
-            sched = d.schedule(scheme)
+            sched = d.schedule(model.scheme)
             self.schedules.append(sched)
-            self.plain_segments.append(SegmentArrays.from_schedule(sched, index))
+            self.plain_segments.append(model.segments(sched))
             self.aug_segments.append(augmented_segments(sched, self.sens))
-            u = sched.input_values(d.time) if scheme.input_names else np.zeros((d.time.size, 0))
+            u = sched.input_values(d.time) if model.input_names else np.zeros((d.time.size, 0))
             self.inputs.append(np.ascontiguousarray(u.T))
         self.observation = [[self._observation_function(obj, k, o) for o in d.observable_names]
                             for k, d in enumerate(obj.datasets)]
@@ -97,7 +95,7 @@ class _Runtime:
     @staticmethod
     def _observation_function(obj, k, observable):
         """``f(t, Y, P, U, Q) -> [g, dg/dy..., dg/dp..., dg/dq...]`` for one observable of dataset ``k``."""
-        sysm = derive(obj.scheme)
+        sysm = obj.compiled.system
         expr = obj.expressions[k][observable]
         q = [sympy.Symbol(n) for n in obj.observation_names[k]]
         grads = [expr.diff(s) for s in sysm.y] + [expr.diff(s) for s in sysm.p] + [expr.diff(s) for s in q]
@@ -107,8 +105,7 @@ class _Runtime:
 
 # Compiled runtimes by Objective token, per process: tasks of one fit (multistart, profiles) unpickle their own
 # copy of the Objective but share the solvers and lambdified functions built once in each worker process.
-_RUNTIMES: "OrderedDict[str, _Runtime]" = OrderedDict()
-_RUNTIMES_LOCK = threading.Lock()
+_RUNTIMES = LRUCache("fit runtimes", maxsize=16)
 
 
 class Objective:
@@ -167,12 +164,13 @@ class Objective:
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 raise ArgumentError(f"`{name}` must be a positive number, got {v!r}")
         self.scheme = scheme
+        self.compiled = compile_model(scheme)
         self.datasets = tuple(datasets)
         self.parameters: tuple[ResolvedParameter, ...] = resolve_parameters(scheme, self.datasets, parameters)
         self.rtol, self.atol, self.method, self.gradient = float(rtol), float(atol), method, gradient
         self.max_steps = int(max_steps)
 
-        system = derive(scheme)
+        system = self.compiled.system
         substitutions = {sympy.Symbol(k): v for k, v in system.observables.items()}
         self.expressions = []
         self.observation_names = []
@@ -239,14 +237,7 @@ class Objective:
             return self._runtime
         with self._lock:
             if self._runtime is None:
-                with _RUNTIMES_LOCK:
-                    rt = _RUNTIMES.get(self._token)
-                if rt is None:
-                    rt = _Runtime(self)
-                    with _RUNTIMES_LOCK:
-                        rt = _RUNTIMES.setdefault(self._token, rt)
-                        while len(_RUNTIMES) > 16:
-                            _RUNTIMES.popitem(last=False)
+                rt = _RUNTIMES.get_or_build(self._token, lambda: _Runtime(self))
                 self._runtime = rt
             return self._runtime
 
@@ -301,30 +292,30 @@ class Objective:
         return new
 
     # ------------------------------------------------------------------ evaluation
-    def _dataset_inputs(self, k: int, x: np.ndarray):
-        """Model parameters (scheme units), initial state and observation parameters of dataset ``k``."""
+    def dataset_values(self, k: int, x) -> tuple:
+        """Declared-unit parameter values ``{name: value}``, initial state ``{species: value}`` and observation
+        parameters ``{name: value}`` of dataset ``k`` at scaled ``x``."""
         d = self.datasets[k]
-        scheme = self.scheme
-        factors = scheme.parameter_factors()
-        values = scheme.parameter_values()
-        for name, v in d.parameters.items():
-            if name in values:
-                values[name] = v
-        y0 = {s.name: s.initial for s in scheme.species}
-        y0.update(d.y0)
+        overrides = {name: v for name, v in d.parameters.items() if name in self.compiled.parameter_names}
+        y0 = dict(d.y0)
         q = {n: d.parameters.get(n, np.nan) for n in self.observation_names[k]}
-        for p, xi in zip(self.parameters, x):
+        for p, xi in zip(self.parameters, np.asarray(x, dtype=float)):
             if not p.applies_to(d.name):
                 continue
             v = float(p.from_x(xi))
             if p.kind == "model":
-                values[p.name] = v
+                overrides[p.name] = v
             elif p.kind == "initial":
                 y0[p.name[:-3]] = v
             else:
                 q[p.name] = v
-        p_model = np.array([values[n] * factors[n] for n in scheme.parameter_names])
-        y0_vec = np.array([y0[n] for n in scheme.species_names])
+        return overrides, y0, q
+
+    def _dataset_inputs(self, k: int, x: np.ndarray):
+        """Model parameters (scheme units), initial state and observation parameters of dataset ``k``."""
+        overrides, y0, q = self.dataset_values(k, x)
+        p_model = self.compiled.parameter_vector(overrides, check_bounds=False)
+        y0_vec = self.compiled.initial_state(y0, tolerance=self.atol)
         q_vec = np.array([q[n] for n in self.observation_names[k]])
         return p_model, y0_vec, q_vec
 
@@ -340,12 +331,13 @@ class Objective:
         g_q = np.column_stack(arr[1 + n + n_p:]) if q.size else np.zeros((nt, 0))
         return g, g_y, g_p, g_q
 
-    def simulate(self, x, k: int, t_out=None, sensitivities: bool = False):
-        """Solve dataset ``k`` at ``x``: ``(y, dy or None)`` on ``t_out`` (default: the data times)."""
+    def simulate(self, x, k: int, t_out=None, sensitivities: bool = False, inputs=None):
+        """Solve dataset ``k`` at ``x``: ``(y, dy or None)`` on ``t_out`` (default: the data times).
+        ``inputs``: the ``(p_model, y0, q)`` of :meth:`_dataset_inputs` if already computed."""
         rt = self.runtime()
         d = self.datasets[k]
         t = d.time if t_out is None else np.asarray(t_out, dtype=float)
-        p_model, y0, _ = self._dataset_inputs(k, x)
+        p_model, y0, _ = self._dataset_inputs(k, x) if inputs is None else inputs
         if sensitivities:
             y, dy, _ = rt.sens.solve(p_model, y0, rt.aug_segments[k], t, method=self.method, rtol=self.rtol,
                                      atol=self.atol, max_steps=self.max_steps)
@@ -360,8 +352,9 @@ class Objective:
         rt = self.runtime()
         d = self.datasets[k]
         t = d.time if t_out is None else np.asarray(t_out, dtype=float)
-        y, _ = self.simulate(np.asarray(x, float), k, t)
-        p_model, _, q = self._dataset_inputs(k, x)
+        inputs = self._dataset_inputs(k, x)
+        y, _ = self.simulate(np.asarray(x, float), k, t, inputs=inputs)
+        p_model, _, q = inputs
         U = rt.inputs[k] if t_out is None else (
             np.ascontiguousarray(rt.schedules[k].input_values(t).T) if self.scheme.input_names
             else np.zeros((0, t.size)))
@@ -381,8 +374,8 @@ class Objective:
         sens_p = [self.scheme.parameter_names.index(n) for n in self.sens_parameters]
         bi = 0
         for k, d in enumerate(self.datasets):
-            p_model, y0, q = self._dataset_inputs(k, x)
-            y, dy = self.simulate(x, k, sensitivities=jacobian)
+            p_model, y0, q = inputs = self._dataset_inputs(k, x)
+            y, dy = self.simulate(x, k, sensitivities=jacobian, inputs=inputs)
             if not np.all(np.isfinite(y)):
                 raise SolverError(f"dataset `{d.name}`: non-finite solution", method=self.method)
             Y = y.T

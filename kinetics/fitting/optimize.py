@@ -205,7 +205,7 @@ def _run_start(objective, options, item):
 def multistart(objective: Objective, n_starts: int = 10, *, seed=0, sampler: str = "lhs",
                include_start: bool = True, executor=None, options: dict | None = None, progress=None) -> list:
     """Run ``n_starts`` local fits through ``executor``; returns every :class:`StartResult`, in start order."""
-    from .executor import as_executor
+    from ..executor import as_executor
 
     X0 = start_points(objective, n_starts, seed=seed, sampler=sampler, include_start=include_start)
     ex = as_executor(executor)

@@ -10,14 +10,23 @@ and the identifiability flags. ``report()`` writes a text summary in the manner 
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ArgumentError, did_you_mean
 from ..scheme import Parameter
+
+if TYPE_CHECKING:
+    from ..scheme import Scheme
+    from .dataset import Dataset
+    from .objective import Objective
+    from .optimize import StartResult
+    from .parameters import FitParameter
+    from .uncertainty import Covariance, Flag, Profile
 
 __all__ = ["FitResult"]
 
@@ -52,8 +61,27 @@ def _fmt(v, digits=5) -> str:
     return f"{v:.{digits}g}"
 
 
+_ARRAY_FIELDS = ("x", "stderr_scaled", "covariance", "correlation", "fisher", "residuals", "jacobian")
+
+
+def _readonly(a) -> np.ndarray:
+    """``a`` as a float array that cannot be written through (a read-only view; no copy)."""
+    a = np.asarray(a, dtype=float)
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class FitResult:
-    """Everything a fit found (see the module docstring). Attributes are read-only by convention.
+    """Everything a fit found (see the module docstring); immutable.
+
+    Built once, with every field, by :func:`~kinetics.fitting.fit`; :func:`~kinetics.fitting.profile` returns
+    a new result (``dataclasses.replace``) and leaves its input unchanged. Assigning an attribute raises
+    :class:`dataclasses.FrozenInstanceError`; the array fields are read-only numpy arrays, and ``starts``,
+    ``flags``, ``fit_parameters``, ``names`` and ``scales`` are tuples. (The dicts are plain dicts, for
+    ``json``/pickle; treat them as read-only.)
 
     Attributes
     ----------
@@ -62,46 +90,111 @@ class FitResult:
     scheme : Scheme
         ``model`` with the *shared* fitted parameter and initial values.
     datasets : tuple of Dataset
+    objective : Objective
+        The least-squares objective at the final noise levels (used by :meth:`predict` and :meth:`simulate`).
+    fit_parameters : tuple of FitParameter
+        The fitted quantities, in the order of ``names`` and ``x``.
     names : tuple of str
         Keys of the fitted quantities (``"Ru"``, ``"g[cell1]"``, ``"C0(0)"``).
-    values : dict
+    scales : tuple of str
+        ``"log10"`` or ``"linear"`` per fitted quantity: the axis of ``x`` and of the covariance.
+    x : ndarray
+        The optimum in the scaled parameters.
+    values : dict of key -> float
         Fitted values (declared units).
     parameters : dict of key -> Parameter
         New Parameter objects with the fitted values; ``note`` holds the uncertainty.
-    stderr : dict
+    stderr : dict of key -> float
         Standard errors (declared units; delta method from the scaled covariance; ``inf`` if not identifiable).
+    stderr_scaled, covariance, correlation, fisher : ndarray
+        In the scaled parameters (``scales``): standard errors, covariance, correlation matrix and Fisher
+        information ``J^T J``.
+    covariance_info : Covariance
+        The full Fisher-information analysis (rank, null space, singular values...).
     ci : dict of key -> (low, high)
         Confidence intervals (declared units; ``None`` for an open side), method in ``ci_method``.
-    x, stderr_scaled, covariance, correlation, fisher : ndarray
-        In the scaled parameters (log10 or linear, ``scales``).
+    ci_method : {"wald", "profile", "mixed"}
+        Wald (Fisher information) intervals, profile-likelihood intervals for every parameter, or some of each.
     residuals : ndarray
         Weighted residuals ``(model - data) / sigma`` at the optimum.
+    jacobian : ndarray, shape (n_data, n_parameters)
+        ``d residuals / d x`` at the optimum (exact sensitivities or finite differences, per ``gradient``).
     cost, chi2, reduced_chi2, log_likelihood, aic, bic : float
+        ``cost = chi2 / 2``; ``reduced_chi2`` is ``nan`` without degrees of freedom; AIC/BIC count the
+        estimated noise levels as parameters.
     n_data, n_parameters, n_sigma : int
         Data points, fitted parameters, estimated noise levels.
-    success : bool; message : str
-    starts : list of StartResult
-        Every start, in start order (``best_start`` is the index of the best).
+    success : bool
+        The best (refined) local fit converged.
+    message : str
+        The optimiser's message for it.
+    starts : tuple of StartResult
+        Every start, in start order (``best_start`` is the index of the best; its record is the refit when
+        the noise was re-estimated).
+    best_start : int
     profiles : dict of key -> Profile
-    flags : list of Flag
+        Likelihood profiles (empty unless computed).
+    flags : tuple of Flag
         Identifiability findings (empty when every parameter is identifiable).
     sigma : dict of (dataset, observable) -> float or None
         The noise level used for each observable (``None`` where per-point sigma were given).
     settings : dict
-        How the fit was run (starts, seed, gradient, tolerances, executor).
+        How the fit was run (starts, seed, gradient, tolerances, level, executor, options).
     n_simulations : int
         Model solves over the whole fit (starts, sigma refinement, profiles).
     wall_time : float
-        Seconds.
+        Seconds (including the profiles computed for this result).
+    blocks : dict of (dataset, observable) -> slice
+        Where each observable's points lie in ``residuals`` (and the rows of ``jacobian``).
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    model: Scheme
+    scheme: Scheme
+    datasets: tuple[Dataset, ...]
+    objective: Objective
+    fit_parameters: tuple[FitParameter, ...]
+    names: tuple[str, ...]
+    scales: tuple[str, ...]
+    x: np.ndarray
+    values: dict[str, float]
+    parameters: dict[str, Parameter]
+    stderr: dict[str, float]
+    stderr_scaled: np.ndarray
+    covariance: np.ndarray
+    correlation: np.ndarray
+    fisher: np.ndarray
+    covariance_info: Covariance
+    ci: dict[str, tuple[float | None, float | None]]
+    ci_method: str
+    residuals: np.ndarray
+    jacobian: np.ndarray
+    cost: float
+    chi2: float
+    reduced_chi2: float
+    log_likelihood: float
+    aic: float
+    bic: float
+    n_data: int
+    n_parameters: int
+    n_sigma: int
+    success: bool
+    message: str
+    starts: tuple[StartResult, ...]
+    best_start: int
+    profiles: dict[str, Profile]
+    flags: tuple[Flag, ...]
+    sigma: dict[tuple[str, str], float | None]
+    settings: dict
+    n_simulations: int
+    wall_time: float
+    blocks: dict[tuple[str, str], slice]
 
-    def _replace(self, **changes) -> "FitResult":
-        new = copy.copy(self)
-        new.__dict__.update(changes)
-        return new
+    def __post_init__(self):
+        # frozen: normalise through object.__setattr__, once, at construction
+        for name in _ARRAY_FIELDS:
+            object.__setattr__(self, name, _readonly(getattr(self, name)))
+        for name in ("datasets", "fit_parameters", "names", "scales", "starts", "flags"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     # ------------------------------------------------------------------ access
     @property
@@ -145,10 +238,7 @@ class FitResult:
         k = self._dataset_index(dataset)
         obj = self.objective
         d = self.datasets[k]
-        p_model, y0, _ = obj._dataset_inputs(k, self.x)
-        factors = self.model.parameter_factors()
-        params = {n: float(v / factors[n]) for n, v in zip(self.model.parameter_names, p_model)}
-        y0 = dict(zip(self.model.species_names, (float(v) for v in y0)))
+        params, y0, _ = obj.dataset_values(k, self.x)
         kw.setdefault("rtol", obj.rtol)
         kw.setdefault("atol", obj.atol)
         return simulate(self.model, d.protocol, t0=d.t0, t_end=d.t_end, t_eval=t_eval, params=params, y0=y0, **kw)
@@ -208,7 +298,7 @@ class FitResult:
         lines.append("[[Datasets]]")
         for d in self.datasets:
             for o in d.observable_names:
-                sl = self._blocks[(d.name, o)]
+                sl = self.blocks[(d.name, o)]
                 r = self.residuals[sl]
                 s = self.sigma.get((d.name, o))
                 how = "estimated" if d.estimated(o) else "given"
@@ -250,7 +340,7 @@ class FitResult:
             "starts": [s.to_dict() for s in self.starts],
             "best_start": self.best_start,
             "datasets": [{"name": d.name, "n_times": int(d.time.size), "observables": list(d.observable_names),
-                          "residuals": {o: self.residuals[self._blocks[(d.name, o)]] for o in d.observable_names}}
+                          "residuals": {o: self.residuals[self.blocks[(d.name, o)]] for o in d.observable_names}}
                          for d in self.datasets],
             "settings": self.settings,
             "n_simulations": self.n_simulations,

@@ -39,7 +39,6 @@ Matrix([[-A*k, -A*_w0 - _s0_0*k]])
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
@@ -51,7 +50,7 @@ from ..errors import ArgumentError, SchemeError, did_you_mean
 from ..escape import c_comment
 from ..odesystem import OdeSystem
 
-__all__ = ["SensitivitySystem", "sensitivity_system", "augmented_segments", "sensitivity_weights", "plain_solver"]
+__all__ = ["SensitivitySystem", "augmented_segments", "sensitivity_weights"]
 
 
 def _no_delta(expr):
@@ -277,7 +276,7 @@ def augmented_segments(schedule, sens: SensitivitySystem):
     Jumps keep their original state targets; every ``set`` jump of state ``i`` also sets ``z_j[i] = 0``.
     """
     from ..native import SegmentArrays
-    from ..schedule import JUMP_SET
+    from ..protocol.schedule import JUMP_SET
 
     index = {name: i for i, name in enumerate(sens.system.state_names)}
     base = SegmentArrays.from_schedule(schedule, index)
@@ -301,47 +300,3 @@ def augmented_segments(schedule, sens: SensitivitySystem):
                          term_input=base.term_input, term_data=base.term_data, jump_ptr=ptr,
                          jump_index=np.asarray(idx, dtype=np.intc), jump_kind=np.asarray(kind, dtype=np.intc),
                          jump_value=np.asarray(val, dtype=float))
-
-
-_CACHE: "OrderedDict[tuple, SensitivitySystem]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-
-
-def sensitivity_system(system: OdeSystem, parameters=(), initial=()) -> SensitivitySystem:
-    """The (per-process cached) :class:`SensitivitySystem` of ``system`` for the given directions."""
-    key = (system.key, tuple(parameters), tuple(initial))
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
-    sens = SensitivitySystem(system, parameters, initial)
-    with _CACHE_LOCK:
-        sens = _CACHE.setdefault(key, sens)
-        while len(_CACHE) > 32:
-            _CACHE.popitem(last=False)
-    return sens
-
-
-_PLAIN: "OrderedDict[str, object]" = OrderedDict()
-
-
-def plain_solver(system: OdeSystem, path=None):
-    """The native solver of ``system`` itself (no sensitivities), built from :func:`kinetics.codegen.c_source`
-    (the same source, hence the same cached library, as :func:`kinetics.simulate`). ``path``: an already built
-    library of it (skips generating the source)."""
-    from .. import native
-    from ..codegen import c_source
-
-    with _CACHE_LOCK:
-        hit = _PLAIN.get(system.key)
-    if hit is not None:
-        return hit
-    if path is None or not native.library_ok(path):
-        path = native.build(c_source(system))
-    solver = native.NativeSolver(path, system.n_states, len(system.p), len(system.u))
-    with _CACHE_LOCK:
-        solver = _PLAIN.setdefault(system.key, solver)
-        while len(_PLAIN) > 32:
-            _PLAIN.popitem(last=False)
-    return solver

@@ -102,9 +102,13 @@ def covariance(J: np.ndarray, *, rcond: float = RCOND) -> Covariance:
     corr[~identifiable, :] = np.nan
     corr[:, ~identifiable] = np.nan
     np.fill_diagonal(corr, 1.0)
-    return Covariance(fisher=J.T @ J, covariance=cov, stderr=se, correlation=corr, rank=int(keep.sum()),
-                      null_space=null.reshape(-1, n), singular_values=rel, column_norms=norms,
-                      identifiable=identifiable)
+    out = Covariance(fisher=J.T @ J, covariance=cov, stderr=se, correlation=corr, rank=int(keep.sum()),
+                     null_space=null.reshape(-1, n), singular_values=rel, column_norms=norms,
+                     identifiable=identifiable)
+    for a in (out.fisher, out.covariance, out.stderr, out.correlation, out.null_space, out.singular_values,
+              out.column_norms, out.identifiable):
+        a.flags.writeable = False      # shared with the FitResult that holds this analysis
+    return out
 
 
 @dataclass
@@ -230,7 +234,7 @@ def profile_likelihood(objective: Objective, x_opt, cost_opt: float, *, indices=
     then double while the cost hardly rises and halve when it rises fast, so a quadratic profile gets about
     five points per side.
     """
-    from .executor import as_executor
+    from ..executor import as_executor
 
     threshold = profile_threshold(level)
     n = objective.n_parameters

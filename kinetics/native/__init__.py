@@ -135,19 +135,25 @@ class NativeCacheWarning(RuntimeWarning):
 def _compiler_command() -> list[str] | None:
     """``$CC`` (split like a shell would) if set, else the first of cc/gcc/clang on PATH.
 
-    Raises :class:`CompilerError` when ``$CC`` cannot be split (an unbalanced quote)."""
-    env = os.environ.get("CC", "").strip()
+    Raises :class:`CompilerError` when ``$CC`` cannot be split (an unbalanced quote). Looked up once per
+    value of ``$CC`` and ``$PATH``."""
+    found = _find_compiler(os.environ.get("CC", "").strip(), os.environ.get("PATH", ""))
+    return list(found) if found is not None else None
+
+
+@lru_cache(maxsize=16)
+def _find_compiler(env: str, path: str) -> tuple | None:
     if env:
         try:
             parts = shlex.split(env)
         except ValueError as exc:   # an unbalanced quote: a broken $CC, not a missing compiler
             raise CompilerError(f"cannot parse $CC = {env!r} like a shell would: {exc}") from None
         exe = shutil.which(parts[0]) if parts else None
-        return [exe, *parts[1:]] if exe else None
+        return (exe, *parts[1:]) if exe else None
     for name in ("cc", "gcc", "clang"):
         exe = shutil.which(name)
         if exe:
-            return [exe]
+            return (exe,)
     return None
 
 
@@ -762,7 +768,7 @@ class SegmentArrays:
 
     @classmethod
     def from_schedule(cls, schedule, state_index: dict) -> "SegmentArrays":
-        """Arrays of a :class:`kinetics.schedule.Schedule`; jump targets via ``state_index``."""
+        """Arrays of a :class:`kinetics.protocol.schedule.Schedule`; jump targets via ``state_index``."""
         try:
             index = [state_index[name] for name in schedule.jump_target]
         except KeyError as exc:
@@ -1025,5 +1031,7 @@ class NativeSolver:
         failed = np.flatnonzero(status)
         if failed.size:
             i = int(failed[0])
-            raise self._error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
+            err = self._error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
+            err.row = i                    # which row failed (the message says it too)
+            raise err
         return y_out, y_final, [_stats_dict(row) for row in stats]

@@ -1,11 +1,14 @@
-"""Many independent runs, one interface: a local process pool by default, or a dask.distributed cluster.
+"""Many independent runs, one interface: threads, local processes, or a dask.distributed cluster.
 
-Multistart fits and likelihood profiles are lists of independent tasks. An :class:`Executor` maps a picklable
-function over them and returns the results in order, with a tqdm progress bar when the output is a terminal.
+Parameter sweeps, multistart fits and likelihood profiles are lists of independent tasks. An :class:`Executor`
+maps a picklable function over them and returns the results in order, with a progress bar when wanted.
 
-* :class:`ProcessExecutor` (the default): a local process pool using every core. Worker processes are started
-  with ``forkserver`` where available (``spawn`` elsewhere), never with a bare ``fork`` of a process that may
-  run threads.
+* :class:`ThreadExecutor` (the default): a thread pool in this process using every core. The native solver
+  releases the GIL for a whole integration, so solves run truly in parallel; there is no start-up cost, nothing
+  is pickled, and scripts need no ``if __name__ == "__main__":`` guard.
+* :class:`ProcessExecutor`: a local process pool. Worker processes are started with ``forkserver`` where
+  available (``spawn`` elsewhere), never with a bare ``fork`` of a process that may run threads. Worth it when
+  tasks are long and spend most of their time in Python (e.g. the scipy fallback without a C compiler).
 * :class:`DaskExecutor`: tasks go to a :class:`dask.distributed.Client` the user passes (a ``LocalCluster``
   or a remote scheduler); nothing else changes.
 * :class:`SerialExecutor`: in this process, one task after the other (for debugging and tiny jobs).
@@ -31,10 +34,11 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from ..errors import ArgumentError, KineticsError, did_you_mean
+from .errors import ArgumentError, KineticsError, did_you_mean
 
-__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "as_executor", "want_progress",
-           "connect_scheduler", "check_scheduler_address", "SchedulerConnectionError", "CONNECT_TIMEOUT"]
+__all__ = ["Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor", "as_executor",
+           "want_progress", "connect_scheduler", "check_scheduler_address", "SchedulerConnectionError",
+           "CONNECT_TIMEOUT"]
 
 #: Default total time (seconds) allowed to connect to a dask scheduler and hear back from it.
 CONNECT_TIMEOUT = 10.0
@@ -117,6 +121,40 @@ class SerialExecutor(Executor):
 
     def describe(self) -> str:
         return "serial (this process)"
+
+
+class ThreadExecutor(Executor):
+    """A thread pool in this process (``n_workers`` defaults to every core); one task or one worker runs inline.
+
+    Tasks that spend their time in the native solver (which releases the GIL) run in parallel; tasks that hold
+    the GIL (pure Python) take turns, so use :class:`ProcessExecutor` for those.
+    """
+
+    def __init__(self, n_workers: int | None = None):
+        if n_workers is not None and (int(n_workers) != n_workers or n_workers < 1):
+            raise ArgumentError(f"`n_workers` must be a positive integer, got {n_workers!r}")
+        self.n_workers = int(n_workers) if n_workers else (os.cpu_count() or 1)
+
+    def _run(self, fn, items, bar):
+        if self.n_workers == 1 or len(items) == 1:
+            return SerialExecutor()._run(fn, items, bar)
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = [None] * len(items)
+        with ThreadPoolExecutor(max_workers=min(self.n_workers, len(items))) as pool:
+            futures = {pool.submit(fn, it): i for i, it in enumerate(items)}
+            try:
+                for fut in as_completed(futures):
+                    out[futures[fut]] = fut.result()
+                    bar.update(1)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+        return out
+
+    def describe(self) -> str:
+        return f"threads ({self.n_workers})"
 
 
 def _mp_context():
@@ -337,24 +375,26 @@ def connect_scheduler(address: str, timeout: float = CONNECT_TIMEOUT):
 def as_executor(executor=None) -> Executor:
     """An :class:`Executor` from what a user passes.
 
-    ``None`` -> :class:`ProcessExecutor` with every core; an ``int`` ``n`` -> ``n`` local processes;
-    ``"serial"`` -> :class:`SerialExecutor`; a ``dask.distributed.Client`` -> :class:`DaskExecutor`; an
-    :class:`Executor` is returned as is.
+    ``None`` or ``"threads"`` -> :class:`ThreadExecutor` with every core; ``"processes"`` (or ``"local"``) ->
+    :class:`ProcessExecutor` with every core; an ``int`` ``n`` -> ``n`` local processes; ``"serial"`` ->
+    :class:`SerialExecutor`; a ``dask.distributed.Client`` -> :class:`DaskExecutor`; an :class:`Executor` is
+    returned as is.
     """
     if executor is None:
-        return ProcessExecutor()
+        return ThreadExecutor()
     if isinstance(executor, Executor):
         return executor
     if isinstance(executor, str):
-        if executor == "serial":
-            return SerialExecutor()
-        if executor in ("processes", "local"):
-            return ProcessExecutor()
-        raise ArgumentError(f"unknown executor {executor!r}; use None (local processes), 'serial', a number of "
-                            f"processes, or a dask.distributed.Client")
+        choices = {"serial": SerialExecutor, "threads": ThreadExecutor, "processes": ProcessExecutor,
+                   "local": ProcessExecutor}
+        if executor.lower() in choices:
+            return choices[executor.lower()]()
+        raise ArgumentError(f"unknown executor {executor!r}" + did_you_mean(executor, list(choices))
+                            + "; use None or 'threads' (this process), 'processes', 'serial', a number of "
+                              "processes, or a dask.distributed.Client")
     if isinstance(executor, int) and not isinstance(executor, bool):
         return ProcessExecutor(executor)
     if type(executor).__name__ == "Client" and hasattr(executor, "map") and hasattr(executor, "scheduler_info"):
         return DaskExecutor(executor)
-    raise ArgumentError(f"`executor` must be None, 'serial', a number of processes, a dask.distributed.Client "
-                        f"or an Executor, got {type(executor).__name__}")
+    raise ArgumentError(f"`executor` must be None, 'threads', 'processes', 'serial', a number of processes, a "
+                        f"dask.distributed.Client or an Executor, got {type(executor).__name__}")

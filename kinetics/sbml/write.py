@@ -32,9 +32,10 @@ Mapping
   jumps at ``t = 0`` are folded into the initial values.
 * Units: every parameter, species, compartment and input with a unit has a
   unit definition; model time, volume, substance and extent units are set.
-* ``nmdakin:`` annotations keep what SBML has no field for (declared units
-  and values, bounds, references, notes, mass-action forms), so that
-  :func:`kinetics.sbml_import.read_sbml` restores the scheme exactly; notes
+* ``nmdakin:`` annotations (:mod:`kinetics.sbml._annotations`) keep what SBML
+  has no field for (declared units and values, bounds, references, notes,
+  mass-action forms), so that
+  :func:`kinetics.read_sbml` restores the scheme exactly; notes
   carry the references for human readers.
 
 Examples
@@ -49,54 +50,33 @@ True
 """
 from __future__ import annotations
 
-import math
 import re
-from fractions import Fraction
 
 import numpy as np
 import sympy
 
-from ..errors import ArgumentError, SchemeError
+from ..errors import SchemeError
 from ..escape import xml_text
 from ..expressions import format_expression
+from ..exporters._common import (GENERATED_BY, export_schedule, fmt_float, is_concentration, model_unit,
+                                 parameter_model_values, species_unit)
 from ..odesystem import derive
-from ..schedule import JUMP_SET
-from ..units import dimension, parse_unit, unit_kind
-from ._common import (GENERATED_BY, export_schedule, fmt_float, is_concentration, model_unit, parameter_model_values,
-                      species_unit)
-from ._sbmlmath import to_ast
+from ..protocol.schedule import JUMP_SET
+from ..units import dimension, parse_unit
+from ._annotations import format_bounds, format_unit_attr, write_annotation, write_notes
+from ._common import libsbml_module
+from ._mathml import to_ast
+from ._units import fill_unit_definition, unit_definition_base
+
+__all__ = ["export", "FORMAT", "SUFFIX", "DESCRIPTION"]
 
 FORMAT = "sbml"
 SUFFIX = ".xml"
 DESCRIPTION = "SBML Level 3 Version 2 (python-libsbml); protocols as events"
 
-#: Namespace of the nmdakin annotations.
-NMDAKIN_NS = "urn:nmdakin:sbml-annotation:1"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
-
-# kinetics base kind -> (SBML unit kinds with exponents, size of 1 SBML unit in the kind's SI unit)
-_SBML_KIND = {
-    "time": ((("second", 1),), Fraction(1)),
-    "concentration": ((("mole", 1), ("litre", -1)), Fraction(1000)),   # 1 mol/L = 1000 mol/m^3
-    "voltage": ((("volt", 1),), Fraction(1)),
-    "current": ((("ampere", 1),), Fraction(1)),
-    "conductance": ((("siemens", 1),), Fraction(1)),
-    "capacitance": ((("farad", 1),), Fraction(1)),
-    "charge": ((("coulomb", 1),), Fraction(1)),
-    "length": ((("metre", 1),), Fraction(1)),
-    "volume": ((("litre", 1),), Fraction(1, 1000)),                    # 1 L = 1e-3 m^3
-    "amount": ((("mole", 1),), Fraction(1)),
-    "mass": ((("kilogram", 1),), Fraction(1)),
-    "temperature": ((("kelvin", 1),), Fraction(1)),
-}
-
 
 def _libsbml():
-    try:
-        import libsbml
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ArgumentError("SBML export needs python-libsbml: pip install python-libsbml") from None
-    return libsbml
+    return libsbml_module("SBML export")
 
 
 def _check(code, what):
@@ -112,6 +92,9 @@ def _sid(text: str) -> str:
 
 
 class _Builder:
+    """One scheme (and the schedule of a protocol) -> an SBML document. :meth:`build` runs the steps in order;
+    each step reads what the earlier ones left on ``self`` (unit ids, the compartment, species roles)."""
+
     def __init__(self, scheme, schedule, t_end, annotate):
         L = _libsbml()
         self.L = L
@@ -152,37 +135,17 @@ class _Builder:
             return "dimensionless"
         if text in self.unit_ids:
             return self.unit_ids[text]
-        num = "_".join(f"{t}{'' if e == 1 else e}" for t, e in powers if e > 0)
-        den = "_".join(f"{t}{'' if e == -1 else -e}" for t, e in powers if e < 0)
-        base = (num or "one") + (f"_per_{den}" if den else "")
-        uid = _sid(base)
+        uid = _sid(unit_definition_base(powers))
         taken = set(self.unit_ids.values())
         k = 1
         out = uid
         while out in taken:
             k += 1
             out = f"{uid}_{k}"
-        L = self.L
         ud = self.model.createUnitDefinition()
         _check(ud.setId(out), f"unit id `{out}`")
         ud.setName(xml_text(text))
-        for tok, e in powers:
-            kind = unit_kind(tok)
-            comps, ref = _SBML_KIND[kind]
-            mult = parse_unit(tok).scale / ref       # one token in SBML units of the kind
-            for j, (sbml_kind, ke) in enumerate(comps):
-                u = ud.createUnit()
-                u.setKind(L.UnitKind_forName(sbml_kind))
-                u.setExponent(float(e * ke))
-                scale, multiplier = 0, 1.0
-                if j == 0 and mult != 1:
-                    lg = math.log10(mult)
-                    if abs(lg - round(lg)) < 1e-12 and Fraction(10) ** round(lg) == mult:
-                        scale = int(round(lg))
-                    else:
-                        multiplier = float(mult)
-                u.setScale(scale)
-                u.setMultiplier(multiplier)
+        fill_unit_definition(ud, powers)
         self.unit_ids[text] = out
         self.ud_text[out] = text
         return out
@@ -190,26 +153,12 @@ class _Builder:
     def note(self, element, text: str):
         if not text:
             return
-        L = self.L
-        ns = L.XMLNamespaces()
-        ns.add(XHTML_NS)
-        para = L.XMLNode(L.XMLTriple("p", XHTML_NS, ""), L.XMLAttributes(), ns)
-        para.addChild(L.XMLNode(L.XMLToken(xml_text(text))))  # free text: kinetics.escape.xml_text
-        _check(element.setNotes(para), "notes")
+        _check(write_notes(element, text), "notes")
 
     def annotation(self, element, tag: str, **attrs):
         if not self.annotate:
             return
-        L = self.L
-        ns = L.XMLNamespaces()
-        ns.add(NMDAKIN_NS, "nmdakin")
-        a = L.XMLAttributes()
-        for k, v in attrs.items():
-            if v is None:
-                continue
-            a.add(k, xml_text(v))  # free text (references, notes, expressions): kinetics.escape.xml_text
-        node = L.XMLNode(L.XMLTriple(tag, NMDAKIN_NS, "nmdakin"), a, ns)
-        _check(element.appendAnnotation(node), "annotation")
+        _check(write_annotation(element, tag, attrs), "annotation")
 
     def math(self, expr, units_of_numbers=None):
         ast = to_ast(expr)
@@ -225,68 +174,93 @@ class _Builder:
 
     # ---------------------------------------------------------------- build
     def build(self) -> str:
-        s = self.scheme
-        m = self.model
-        system = self.units
-        _check(m.setId(_sid(s.name)), "model id")
+        self.model_header()
+        self.species_roles()
+        self.ann_model()
+        self.unit_compartment()
+        y0 = self.initial_values()
+        self.species(y0)
+        self.parameters()
+        self.inputs()
+        self.observables()
+        reaction_ids = self.reactions()
+        self.rate_rules(reaction_ids)
+        if self.schedule is not None:
+            self.protocol_events()
+        return self.finish()
+
+    def model_header(self):
+        """Model id, name and notes; time, volume and substance units (``self.t_unit``, ``self.vol_unit``,
+        ``self.subst_unit``)."""
+        s, m, system = self.scheme, self.model, self.units
+        _check(m.setId(self.unique(s.name)), "model id")  # SIds are one namespace: the model id is not a species
         m.setName(xml_text(s.name))
         self.note(m, " ".join(x for x in (s.description, ("Reference: " + s.reference) if s.reference else "",
                                           f"Exported by {GENERATED_BY}.") if x))
-        t_unit = self.unit_id(system.time)
-        vol_unit = self.unit_id(system.volume)
-        conc = system.concentration
-        subst_text = model_unit(f"{conc}*{system.volume}", system)
-        subst_unit = self.unit_id(subst_text)
-        m.setTimeUnits(t_unit)
-        m.setVolumeUnits(vol_unit)
-        m.setSubstanceUnits(subst_unit)
+        self.t_unit = self.unit_id(system.time)
+        self.vol_unit = self.unit_id(system.volume)
+        self.subst_unit = self.unit_id(model_unit(f"{system.concentration}*{system.volume}", system))
+        m.setTimeUnits(self.t_unit)
+        m.setVolumeUnits(self.vol_unit)
+        m.setSubstanceUnits(self.subst_unit)
 
-        sp_units = {sp.name: species_unit(sp, system) for sp in s.species}
-        conc_species = {n for n, u in sp_units.items() if is_concentration(u)}
-        in_reactions = {n for r in s.reactions for n in r.species}
+    def species_roles(self):
+        """Which states are concentration species, amount species or parameters with rate rules; the substance
+        unit of each (``self.subst_of``); the model's extent unit (the substance unit most species use)."""
+        s, system = self.scheme, self.units
+        self.sp_units = {sp.name: species_unit(sp, system) for sp in s.species}
+        self.conc_species = {n for n, u in self.sp_units.items() if is_concentration(u)}
+        self.in_reactions = {n for r in s.reactions for n in r.species}
         # states that are no quantity of substance (a potential, a time) and take no part in reactions are
         # SBML parameters with rate rules, not species
-        self.state_params = {n for n, u in sp_units.items()
-                             if n not in in_reactions and not _substance_like(u) and n not in conc_species}
-        # extent: the substance unit most species use
-        subst_of = {n: (subst_unit if n in conc_species else self.unit_id(u)) for n, u in sp_units.items()}
+        self.state_params = {n for n, u in self.sp_units.items()
+                             if n not in self.in_reactions and not _substance_like(u) and n not in self.conc_species}
+        self.subst_of = {n: (self.subst_unit if n in self.conc_species else self.unit_id(u))
+                         for n, u in self.sp_units.items()}
         counts = {}
-        for n, u in subst_of.items():
+        for n, u in self.subst_of.items():
             if n not in self.state_params:
                 counts[u] = counts.get(u, 0) + 1
         if not counts:
-            counts[subst_unit] = 1
-        m.setExtentUnits(max(counts, key=lambda k: (counts[k], k == subst_unit)))
+            counts[self.subst_unit] = 1
+        self.model.setExtentUnits(max(counts, key=lambda k: (counts[k], k == self.subst_unit)))
 
-        self.ann_model()
+    def unit_compartment(self):
+        """The one compartment (``self.comp_id``), size 1: a bookkeeping device, the scheme has no volumes."""
         comp_id = self.unique("compartment")
-        c = m.createCompartment()
+        c = self.model.createCompartment()
         _check(c.setId(comp_id), "compartment id")
         c.setSpatialDimensions(3.0)
         c.setSize(1.0)
         c.setConstant(True)
-        c.setUnits(vol_unit)
+        c.setUnits(self.vol_unit)
         self.note(c, "Unit compartment: the scheme has no volumes; concentrations equal amounts per unit volume.")
         self.annotation(c, "compartment", role="unit")
         self.comp_id = comp_id
 
-        sched = self.schedule
+    def initial_values(self) -> dict:
+        """Initial values of the states; jumps at t = 0 act before the first output: folded in."""
+        s, sched = self.scheme, self.schedule
         y0 = {sp.name: sp.initial for sp in s.species}
-        if sched is not None:  # jumps at t = 0 act before the first output: fold into initial values
-            state_names = s.species_names
+        if sched is not None:
             for k in range(sched.jump_ptr[0], sched.jump_ptr[1]):
                 n = sched.jump_target[k]
                 v = float(sched.jump_value[k])
                 y0[n] = v if sched.jump_kind[k] == JUMP_SET else y0[n] + v
-            assert set(y0) == set(state_names)
+            assert set(y0) == set(s.species_names)
+        return y0
 
-        conc_unit = self.unit_id(model_unit(conc, system))
-        self.species_value_units = {n: (conc_unit if n in conc_species else subst_of[n]) for n in sp_units}
+    def species(self, y0: dict):
+        """States as species (concentration or amount) or as parameters driven by their rate rule."""
+        s, m = self.scheme, self.model
+        conc_unit = self.unit_id(model_unit(self.units.concentration, self.units))
+        self.species_value_units = {n: (conc_unit if n in self.conc_species else self.subst_of[n])
+                                    for n in self.sp_units}
         rr_species = {r.species for r in s.rate_rules}
         rr_expr = {r.species: r.expr for r in s.rate_rules}
         for sp in s.species:
             rule = rr_expr.get(sp.name)
-            ann = dict(unit=sp.unit or "-", nonnegative="true" if sp.nonnegative else "false",
+            ann = dict(unit=format_unit_attr(sp.unit), nonnegative="true" if sp.nonnegative else "false",
                        initial=fmt_float(sp.initial), protocol_initial=fmt_float(y0[sp.name]),
                        rate_rule=None if rule is None else format_expression(rule))
             if sp.name in self.state_params:
@@ -294,38 +268,43 @@ class _Builder:
                 _check(e.setId(sp.name), f"state id `{sp.name}`")
                 e.setValue(y0[sp.name])
                 e.setConstant(False)
-                e.setUnits(subst_of[sp.name])
+                e.setUnits(self.subst_of[sp.name])
                 self.note(e, " ".join(x for x in ("State of the scheme (a rate rule drives it).", sp.note) if x))
                 self.annotation(e, "species", note=sp.note or None, **ann)
                 continue
             e = m.createSpecies()
             _check(e.setId(sp.name), f"species id `{sp.name}`")
-            e.setCompartment(comp_id)
-            if sp.name in conc_species:
+            e.setCompartment(self.comp_id)
+            if sp.name in self.conc_species:
                 e.setHasOnlySubstanceUnits(False)
                 e.setInitialConcentration(y0[sp.name])
-                e.setSubstanceUnits(subst_unit)
+                e.setSubstanceUnits(self.subst_unit)
             else:
                 e.setHasOnlySubstanceUnits(True)
                 e.setInitialAmount(y0[sp.name])
-                e.setSubstanceUnits(subst_of[sp.name])
-            e.setBoundaryCondition(sp.name in rr_species and sp.name in in_reactions)
+                e.setSubstanceUnits(self.subst_of[sp.name])
+            e.setBoundaryCondition(sp.name in rr_species and sp.name in self.in_reactions)
             e.setConstant(False)
             self.note(e, sp.note)
-            self.annotation(e, "species", **ann)
+            self.annotation(e, "species", note=sp.note or None, **ann)  # exact: notes collapse whitespace
 
+    def parameters(self):
+        """Parameters: constant, with the value the equations use; declared value and unit annotated."""
+        s, system = self.scheme, self.units
         pvals = parameter_model_values(s)
         for p in s.parameters:
-            e = m.createParameter()
+            e = self.model.createParameter()
             _check(e.setId(p.name), f"parameter id `{p.name}`")
             e.setValue(pvals[p.name])
             e.setConstant(True)
             e.setUnits(self.unit_id(model_unit(p.unit, system)))
             self.note(e, " ".join(x for x in (p.note, ("Source: " + p.reference) if p.reference else "") if x))
-            self.annotation(e, "parameter", value=fmt_float(p.value), unit=p.unit,
-                            bounds=f"{fmt_bound(p.bounds[0])} {fmt_bound(p.bounds[1])}",
+            self.annotation(e, "parameter", value=fmt_float(p.value), unit=p.unit, bounds=format_bounds(p.bounds),
                             reference=p.reference or None, note=p.note or None)
 
+    def inputs(self):
+        """Inputs: non-constant parameters holding their default (the protocol's value at t = 0 if it sets it)."""
+        s, sched = self.scheme, self.schedule
         input_values = {u.name: u.default for u in s.inputs}
         if sched is not None:
             for i, name in enumerate(sched.inputs):
@@ -333,81 +312,85 @@ class _Builder:
         self.input_units = {}
         self.param_units = {}
         for u in s.inputs:
-            e = m.createParameter()
+            e = self.model.createParameter()
             _check(e.setId(u.name), f"input id `{u.name}`")
             e.setValue(input_values[u.name])
             e.setConstant(False)
             if u.unit is not None:
-                uid = self.unit_id(model_unit(u.unit, system))
+                uid = self.unit_id(model_unit(u.unit, self.units))
                 e.setUnits(uid)
                 self.input_units[u.name] = uid
                 self.param_units[u.name] = uid
             self.note(e, "Input (time-dependent quantity a protocol supplies)." + (" " + u.note if u.note else ""))
-            self.annotation(e, "input", default=fmt_float(u.default), unit=u.unit or "-", note=u.note or None)
+            self.annotation(e, "input", default=fmt_float(u.default), unit=format_unit_attr(u.unit),
+                            note=u.note or None)
 
+    def observables(self):
+        """Observables: non-constant parameters with assignment rules (all parameters first, then the rules)."""
+        s, m = self.scheme, self.model
         for name in s.observable_order():
             o = s.get_observable(name)
             e = m.createParameter()
             _check(e.setId(o.name), f"observable id `{o.name}`")
             e.setConstant(False)
             if o.unit is not None:
-                e.setUnits(self.unit_id(model_unit(o.unit, system)))
+                e.setUnits(self.unit_id(model_unit(o.unit, self.units)))
             self.note(e, "Observable." + (" " + o.note if o.note else ""))
-            self.annotation(e, "observable", unit=o.unit or "-", note=o.note or None, expr=format_expression(o.expr))
+            self.annotation(e, "observable", unit=format_unit_attr(o.unit), note=o.note or None,
+                            expr=format_expression(o.expr))
         for name in s.observable_order():
             o = s.get_observable(name)
             rule = m.createAssignmentRule()
             rule.setVariable(o.name)
             _check(rule.setMath(self.math(o.expr)), f"math of observable `{o.name}`")
 
+    def reactions(self) -> list:
+        """Reactions with their stoichiometry, modifiers and the net flux as kinetic law; their SBML ids."""
+        s = self.scheme
         reaction_ids = []
         for j, r in enumerate(s.reactions):
             rid = r.name if r.name else self.unique(f"R{j + 1}")
             reaction_ids.append(rid)
-            e = m.createReaction()
+            e = self.model.createReaction()
             _check(e.setId(rid), f"reaction id `{rid}`")
             e.setReversible(r.reversible)
-            for n, cnum in r.reactants:
-                ref = e.createReactant()
-                ref.setSpecies(n)
-                ref.setStoichiometry(float(cnum))
-                ref.setConstant(True)
-            for n, cnum in r.products:
-                ref = e.createProduct()
-                ref.setSpecies(n)
-                ref.setStoichiometry(float(cnum))
-                ref.setConstant(True)
+            for side, create in ((r.reactants, e.createReactant), (r.products, e.createProduct)):
+                for n, cnum in side:
+                    ref = create()
+                    ref.setSpecies(n)
+                    ref.setStoichiometry(float(cnum))
+                    ref.setConstant(True)
             flux = r.flux()
             participants = set(r.species)
             for sym in sorted(flux.free_symbols, key=lambda x: x.name):
                 if sym.name in s.species_names and sym.name not in participants:
                     mod = e.createModifier()
                     mod.setSpecies(sym.name)
-            law = sympy.Symbol(comp_id) * flux if participants & conc_species else flux
+            law = sympy.Symbol(self.comp_id) * flux if participants & self.conc_species else flux
             kl = e.createKineticLaw()
             _check(kl.setMath(self.math(law)), f"kinetic law of reaction `{rid}`")
             self.annotation(e, "reaction", name=r.name, forward=_fe(r.forward), reverse=_fe(r.reverse),
                             rate=_fe(r.rate))
+        return reaction_ids
 
-        if s.rate_rules:
-            system_ = derive(s)
-            N = system_.stoichiometry
-            comp = sympy.Symbol(comp_id)
-            for rule in s.rate_rules:
-                expr = rule.expr
-                i = s.species_names.index(rule.species)
-                extra = 0
-                for j, rid in enumerate(reaction_ids):
-                    if N[i, j] != 0:
-                        term = N[i, j] * sympy.Symbol(rid)
-                        extra += term / comp if rule.species in conc_species else term
-                rr = m.createRateRule()
-                rr.setVariable(rule.species)
-                _check(rr.setMath(self.math(extra + expr)), f"rate rule of `{rule.species}`")
-
-        if sched is not None:
-            self.protocol_events()
-        return self.finish()
+    def rate_rules(self, reaction_ids: list):
+        """Rate rules; a species that also takes part in reactions adds their rates (reaction ids) to its rule."""
+        s = self.scheme
+        if not s.rate_rules:
+            return
+        N = derive(s).stoichiometry
+        comp = sympy.Symbol(self.comp_id)
+        for rule in s.rate_rules:
+            expr = rule.expr
+            i = s.species_names.index(rule.species)
+            extra = 0
+            for j, rid in enumerate(reaction_ids):
+                if N[i, j] != 0:
+                    term = N[i, j] * sympy.Symbol(rid)
+                    extra += term / comp if rule.species in self.conc_species else term
+            rr = self.model.createRateRule()
+            rr.setVariable(rule.species)
+            _check(rr.setMath(self.math(extra + expr)), f"rate rule of `{rule.species}`")
 
     def ann_model(self):
         s = self.scheme
@@ -420,72 +403,88 @@ class _Builder:
 
     # ---------------------------------------------------------------- protocol
     def protocol_events(self):
-        L = self.L
+        """The schedule as SBML: input rules, then one event per segment boundary where something changes."""
+        series = self.protocol_series()
+        self.segment_events(series)
+
+    def protocol_series(self) -> dict:
+        """The value of every protocol variable in each segment, ``{sbml id: array (n_seg,)}``: piecewise-constant
+        inputs themselves; for inputs with exponential or linear terms, the coefficients of an assignment rule
+        ``u = u_c + sum_r (u_p_r + u_q_r*(time - u_tref)) * exp(-r*(time - u_tref))`` (parameters created here)."""
         sched = self.schedule
-        m = self.model
-        B = sched.boundaries
-        n_seg = sched.n_segments
         inputs = sched.inputs
         # per input: the rates of its exponential/linear terms
         rates = {i: sorted({float(sched.term_data[k, 1]) for k in range(len(sched.term_input))
                             if sched.term_input[k] == i}) for i in range(len(inputs))}
-        t_unit = self.unit_id(self.units.time)
-        # value of every protocol variable in each segment: {sbml id: array (n_seg,)}
         series = {}
         for i, name in enumerate(inputs):
             if not rates[i]:
                 series[name] = np.asarray(sched.const[:, i], dtype=float)
                 continue
-            c_id = self.unique(f"{name}_c")
-            tref_id = self.unique(f"{name}_tref")
-            uid = self.input_units.get(name)
-            u_text = self.ud_text.get(uid)
-            q_unit = self.unit_id(model_unit(f"({u_text})/{self.units.time}" if u_text else f"1/{self.units.time}",
-                                             self.units)) if uid else None
-            rate_unit = self.unit_id(model_unit(f"1/{self.units.time}", self.units))
-            series[c_id] = np.asarray(sched.const[:, i], dtype=float)
-            series[tref_id] = np.asarray(B[:-1], dtype=float)
-            expr = sympy.Symbol(c_id)
-            tt = sympy.Symbol("t") - sympy.Symbol(tref_id)
-            params = [(c_id, uid), (tref_id, t_unit)]
-            for j, rate in enumerate(rates[i]):
-                p_id, q_id = self.unique(f"{name}_p{j + 1}"), self.unique(f"{name}_q{j + 1}")
-                pv, qv = np.zeros(n_seg), np.zeros(n_seg)
-                for s_ in range(n_seg):
-                    for k in range(sched.term_ptr[s_], sched.term_ptr[s_ + 1]):
-                        if sched.term_input[k] == i and float(sched.term_data[k, 1]) == rate:
-                            t_ref, _, p, q = sched.term_data[k]
-                            assert t_ref == B[s_]
-                            pv[s_] += p
-                            qv[s_] += q
-                series[p_id], series[q_id] = pv, qv
-                params += [(p_id, uid), (q_id, q_unit)]
-                piece = sympy.Symbol(p_id) + sympy.Symbol(q_id) * tt
-                if rate != 0:
-                    piece = piece * sympy.exp(-sympy.Float(rate) * tt)
-                expr = expr + piece
-            for pid, unit in params:
-                e = m.createParameter()
-                e.setId(pid)
-                e.setValue(float(series[pid][0]))
-                e.setConstant(False)
-                if unit:
-                    e.setUnits(unit)
-                    self.param_units[pid] = unit
-                self.annotation(e, "protocol", input=name)
-            rule = m.createAssignmentRule()
-            rule.setVariable(name)
-            _check(rule.setMath(self.math(expr, rate_unit)), f"protocol rule of input `{name}`")
-        targets = sched.jump_target
+            self.input_rule(i, name, rates[i], series)
+        return series
+
+    def input_rule(self, i: int, name: str, rates: list, series: dict):
+        """The assignment rule of input ``name`` (column ``i``) with terms of ``rates``; its coefficients'
+        parameters, and their values per segment added to ``series``."""
+        sched, m = self.schedule, self.model
+        B = sched.boundaries
+        n_seg = sched.n_segments
+        c_id = self.unique(f"{name}_c")
+        tref_id = self.unique(f"{name}_tref")
+        uid = self.input_units.get(name)
+        u_text = self.ud_text.get(uid)
+        q_unit = self.unit_id(model_unit(f"({u_text})/{self.units.time}" if u_text else f"1/{self.units.time}",
+                                         self.units)) if uid else None
+        rate_unit = self.unit_id(model_unit(f"1/{self.units.time}", self.units))
+        series[c_id] = np.asarray(sched.const[:, i], dtype=float)
+        series[tref_id] = np.asarray(B[:-1], dtype=float)
+        expr = sympy.Symbol(c_id)
+        tt = sympy.Symbol("t") - sympy.Symbol(tref_id)
+        params = [(c_id, uid), (tref_id, self.t_unit)]
+        for j, rate in enumerate(rates):
+            p_id, q_id = self.unique(f"{name}_p{j + 1}"), self.unique(f"{name}_q{j + 1}")
+            pv, qv = np.zeros(n_seg), np.zeros(n_seg)
+            for s_ in range(n_seg):
+                for k in range(sched.term_ptr[s_], sched.term_ptr[s_ + 1]):
+                    if sched.term_input[k] == i and float(sched.term_data[k, 1]) == rate:
+                        t_ref, _, p, q = sched.term_data[k]
+                        assert t_ref == B[s_]
+                        pv[s_] += p
+                        qv[s_] += q
+            series[p_id], series[q_id] = pv, qv
+            params += [(p_id, uid), (q_id, q_unit)]
+            piece = sympy.Symbol(p_id) + sympy.Symbol(q_id) * tt
+            if rate != 0:
+                piece = piece * sympy.exp(-sympy.Float(rate) * tt)
+            expr = expr + piece
+        for pid, unit in params:
+            e = m.createParameter()
+            e.setId(pid)
+            e.setValue(float(series[pid][0]))
+            e.setConstant(False)
+            if unit:
+                e.setUnits(unit)
+                self.param_units[pid] = unit
+            self.annotation(e, "protocol", input=name)
+        rule = m.createAssignmentRule()
+        rule.setVariable(name)
+        _check(rule.setMath(self.math(expr, rate_unit)), f"protocol rule of input `{name}`")
+
+    def segment_events(self, series: dict):
+        """One event per segment boundary where a protocol variable changes or states jump (trigger
+        ``time >= t_k``, no delay); jumps at the same time are folded into one assignment per state."""
+        L, sched = self.L, self.schedule
+        B = sched.boundaries
         n_events = 0
-        for s_ in range(1, n_seg):
+        for s_ in range(1, sched.n_segments):
             assigns = []
             for var, values in series.items():
                 if values[s_] != values[s_ - 1]:
                     assigns.append((var, sympy.Float(float(values[s_])), self.param_units.get(var)))
             folded = {}
             for k in range(sched.jump_ptr[s_], sched.jump_ptr[s_ + 1]):
-                n = targets[k]
+                n = sched.jump_target[k]
                 v = float(sched.jump_value[k])
                 prev = folded.get(n, sympy.Symbol(n))
                 folded[n] = sympy.Float(v) if sched.jump_kind[k] == JUMP_SET else prev + sympy.Float(v)
@@ -493,7 +492,7 @@ class _Builder:
             if not assigns:
                 continue
             n_events += 1
-            ev = m.createEvent()
+            ev = self.model.createEvent()
             ev.setId(self.unique(f"protocol_t{n_events}"))
             ev.setUseValuesFromTriggerTime(True)
             trig = ev.createTrigger()
@@ -501,7 +500,7 @@ class _Builder:
             trig.setPersistent(True)
             tm = L.ASTNode(L.AST_NAME_TIME)
             tm.setName("time")
-            when = self.math(sympy.Float(float(B[s_])), t_unit)
+            when = self.math(sympy.Float(float(B[s_])), self.t_unit)
             cond = L.ASTNode(L.AST_RELATIONAL_GEQ)
             cond.addChild(tm)
             cond.addChild(when)
@@ -531,10 +530,6 @@ def _substance_like(unit_text: str) -> bool:
     """Whether SBML accepts the unit as a species' substance units (amount, mass or dimensionless)."""
     d = dimension(unit_text)
     return d in (dimension("mol"), dimension("kg"), dimension("1"))
-
-
-def fmt_bound(x: float) -> str:
-    return "inf" if x == math.inf else "-inf" if x == -math.inf else fmt_float(x)
 
 
 def _fe(e):

@@ -101,9 +101,18 @@ class Schedule:
     def input_values(self, t) -> np.ndarray:
         """Input values at times ``t`` (1-D), shape ``(len(t), n_inputs)``; right-continuous."""
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        out = np.empty((t.size, len(self.inputs)))
         seg = self.segment_of(t)
-        for s in np.unique(seg):
-            mask = seg == s
-            out[mask] = self.segment_inputs(int(s), t[mask])
+        const = np.asarray(self.const, dtype=float).reshape(self.n_segments, len(self.inputs))
+        out = const[seg]                                   # the constant part, vectorised over all times
+        ptr = np.asarray(self.term_ptr)
+        n_terms = np.diff(ptr)[seg]
+        with_terms = np.flatnonzero(n_terms)
+        if with_terms.size:                                # exponential-polynomial terms, only where there are
+            data = np.asarray(self.term_data, dtype=float).reshape(-1, 4)
+            for s in np.unique(seg[with_terms]):
+                idx = with_terms[seg[with_terms] == s]
+                for k in range(ptr[s], ptr[s + 1]):
+                    t_ref, rate, p, q = data[k]
+                    dt = t[idx] - t_ref
+                    out[idx, self.term_input[k]] += (p + q * dt) * np.exp(-rate * dt)
         return out
