@@ -222,6 +222,8 @@ def test_c_export_compiles_and_matches(name, tmp_path):
     assert np.allclose(data[:, 0], T_EVAL, rtol=0, atol=1e-12)
     err, where = _worst(data[:, 1:], _reference(scheme, protocol).y, scheme.species_names)
     assert err < 1e-4, f"{name}: C differs by {err:.2e} (scaled) in `{where}`"
+    # the export runs simulate's own integrator (same method, tolerances and steps): agreement to round-off
+    assert err < 1e-9, f"{name}: C differs by {err:.2e} (scaled) in `{where}` from simulate's native integrator"
 
 
 def test_reserved_words_are_renamed_and_said(tmp_path):
@@ -274,6 +276,110 @@ def test_c_jacobian_is_the_derivative_of_the_rhs(tmp_path):
         lib.m_rhs(ctypes.c_double(0.0), *[a.ctypes.data_as(dbl) for a in args], dy.ctypes.data_as(dbl))
         assert np.allclose(J.reshape(n, n), f.jac(0.0, y, p, u), rtol=1e-13, atol=1e-15)
         assert np.allclose(dy, f.rhs(0.0, y, p, u), rtol=1e-13, atol=1e-15)
+
+
+def _robertson() -> kx.Scheme:
+    """Robertson's stiff chemical kinetics (rate constants 0.04, 3e7, 1e4): eigenvalues down to ~ -1e4."""
+    return kx.Scheme(
+        "robertson",
+        species=[kx.Species("A", 1.0, "mM"), kx.Species("B", 0.0, "mM"), kx.Species("C", 0.0, "mM")],
+        parameters=[kx.Parameter("k1", 0.04, "1/ms", note="test value"),
+                    kx.Parameter("k2", 3e7, "1/(mM*ms)", note="test value"),
+                    kx.Parameter("k3", 1e4, "1/(mM*ms)", note="test value")],
+        reactions=[kx.reaction("A -> B", "k1"), kx.reaction("2 B -> B + C", "k2"),
+                   kx.reaction("B + C -> A + C", "k3")])
+
+
+def test_c_export_carries_the_native_integrator_once_and_no_other():
+    """The exported file is the native path's model block + kinetics/native/integrator.c, each verbatim and once."""
+    from importlib import resources
+
+    from kinetics.codegen import c_source
+
+    template = resources.files("kinetics.native").joinpath("integrator.c").read_text(encoding="utf-8").rstrip()
+    scheme = LIBRARY["mg_block(five_state)"]
+    src = export(scheme, "c", protocol=demo_protocol(scheme), t_end=T_END, prefix="nkm")
+    assert src.count(template) == 1
+    assert src.count(c_source(kx.derive(scheme)).rstrip()) == 1
+    for definition in ("static int nk_dopri5_segment(nk_ctx", "static int nk_rodas_segment(nk_ctx",
+                       "NK_EXPORT int nk_solve(", "static const double DP_A21"):
+        assert src.count(definition) == 1, definition
+    code = src.replace(template, "")
+    # no second Runge-Kutta: neither the old export's stepper nor any Dormand-Prince table outside the template
+    assert "_advance(" not in code and "Dormand" not in code
+    assert not re.search(r"\b(?:a21|b1|e1|c2)\b|44\.0\s*/\s*45|19372", code)
+    # global symbols carry the prefix; a prefix that would clash with the integrator is refused or avoided
+    assert "#define nk_solve nkm_nk_solve" in src and "nkm_nk_solve(" not in template
+    with pytest.raises(kx.ArgumentError, match="prefix"):
+        export(scheme, "c", prefix="nk")
+    assert "void nk_model_rhs(" in export(_robertson().replace(name="nk"), "c")
+
+
+@pytest.mark.peer
+def test_c_export_solves_a_stiff_model_like_simulate(tmp_path):
+    """Robertson to t = 4e4: the exported program switches to RODAS4 like kinetics.simulate and agrees with it
+    (the old export's explicit DOPRI5 gave up after 5e7 steps)."""
+    import ctypes
+
+    cc = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    scheme, t_end, n = _robertson(), 4e4, 401
+    export(scheme, "c", tmp_path / "rob.c", t_end=t_end, prefix="rob")
+    exe, lib_path = tmp_path / "rob", tmp_path / "rob.so"
+    for extra, out in ((["-DROB_MAIN"], exe), (["-shared", "-fPIC"], lib_path)):
+        build = subprocess.run([cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", *extra, "-o",
+                                str(out), str(tmp_path / "rob.c"), "-lm"], capture_output=True, text=True)
+        assert build.returncode == 0, build.stderr[-3000:]
+    run = subprocess.run([str(exe), str(n), str(t_end), "1e-8", "1e-12"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    data = np.loadtxt(io.StringIO(run.stdout), delimiter=",", skiprows=1)
+    t_eval = np.linspace(0.0, t_end, n)
+    assert np.allclose(data[:, 0], t_eval, rtol=1e-15, atol=0)
+    ref = kx.simulate(scheme, t_end=t_end, t_eval=t_eval, rtol=1e-8, atol=1e-12)
+    err = np.max(np.abs(data[:, 1:] - ref.y), axis=0) / np.max(np.abs(ref.y), axis=0)
+    assert np.all(err < 1e-6), err
+    assert np.allclose(data[:, 1:].sum(axis=1), 1.0, rtol=1e-7)          # A + B + C is conserved
+    # the stiffness detector fired: the same path as simulate's
+    lib = ctypes.CDLL(str(lib_path))
+    dbl = ctypes.POINTER(ctypes.c_double)
+    t_out, y_out, atol, stats = np.array([t_end]), np.zeros(3), np.full(3, 1e-12), np.zeros(16)
+    p = (ctypes.c_double * 3).in_dll(lib, "rob_default_params")
+    y0 = (ctypes.c_double * 3).in_dll(lib, "rob_initial_state")
+    lib.rob_simulate_ex.argtypes = [dbl, dbl, ctypes.c_int, dbl, dbl, ctypes.c_int, ctypes.c_double, dbl,
+                                    ctypes.c_long, dbl]
+    rc = lib.rob_simulate_ex(p, y0, 1, *[a.ctypes.data_as(dbl) for a in (t_out, y_out)], 0, 1e-8,
+                             atol.ctypes.data_as(dbl), 0, stats.ctypes.data_as(dbl))
+    assert rc == 0 and np.array_equal(y_out, data[-1, 1:])
+    assert stats[6] >= 1 and stats[7] > 0 and stats[0] < 2000        # switches, rodas steps, accepted steps
+
+
+@pytest.mark.peer
+def test_two_exported_models_link_into_one_program(tmp_path):
+    """Every global symbol of an export has its prefix (the integrator's too): two models link together."""
+    cc = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    export(_robertson(), "c", tmp_path / "a.c", prefix="ma")
+    export(LIBRARY["destexhe1994.two_state"], "c", tmp_path / "b.c", prefix="mb")
+    (tmp_path / "main.c").write_text(
+        "#include <stdio.h>\n"
+        "int ma_simulate(const double *, const double *, int, const double *, double *, double, double);\n"
+        "int mb_simulate(const double *, const double *, int, const double *, double *, double, double);\n"
+        "extern const double ma_default_params[], ma_initial_state[], mb_default_params[], mb_initial_state[];\n"
+        "int main(void) {\n"
+        "    double t[2] = {0.0, 10.0}, ya[6], yb[64];\n"
+        "    int ra = ma_simulate(ma_default_params, ma_initial_state, 2, t, ya, 1e-8, 1e-12);\n"
+        "    int rb = mb_simulate(mb_default_params, mb_initial_state, 2, t, yb, 1e-8, 1e-12);\n"
+        "    printf(\"%d %d %.12g\\n\", ra, rb, ya[3] + ya[4] + ya[5]);\n"
+        "    return ra || rb;\n"
+        "}\n")
+    build = subprocess.run([cc, "-O1", "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "both"),
+                            *[str(tmp_path / f) for f in ("a.c", "b.c", "main.c")], "-lm"],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    run = subprocess.run([str(tmp_path / "both")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.split() == ["0", "0", "1"], run.stdout + run.stderr
 
 
 # --------------------------------------------------------------------------- Python (subprocess)

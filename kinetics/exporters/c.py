@@ -85,10 +85,10 @@ def _template_macros() -> frozenset:
     return frozenset(re.findall(r"^\s*#\s*define\s+([A-Za-z_]\w*)", _template(), re.M))
 
 
-def _arr(values, fmt=fmt_float, per_line=6):
+def _arr(values, fmt=fmt_float, per_line=6, empty="{0}"):
     items = [fmt(v) for v in values]
     if not items:
-        return "{0}"
+        return empty
     rows = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
     return "{\n    " + ",\n    ".join(rows) + "\n}"
 
@@ -238,7 +238,7 @@ def export(scheme, *, protocol=None, t_end=None, prefix: str | None = None) -> s
           f"static const double {pfx}_const[] = {_arr(seg.const.ravel())};",
           f"static const int {pfx}_term_ptr[] = {_arr(seg.term_ptr, _int, 12)};",
           f"static const int {pfx}_term_input[] = {_arr(seg.term_input, _int, 12)};",
-          f"static const double {pfx}_term_data[] = {_arr(seg.term_data.ravel(), fmt_float, 4)};",
+          f"static const double {pfx}_term_data[] = {_arr(seg.term_data.ravel(), fmt_float, 4, '{0, 0, 0, 0}')};",
           f"static const int {pfx}_jump_ptr[] = {_arr(seg.jump_ptr, _int, 12)};",
           f"static const int {pfx}_jump_index[] = {_arr(seg.jump_index, _int, 12)};",
           f"static const int {pfx}_jump_kind[] = {_arr(seg.jump_kind, _int, 12)};",

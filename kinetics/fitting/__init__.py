@@ -1,6 +1,11 @@
 """kinetics.fitting — fit rate constants to data with exact gradients, multistart, uncertainty and identifiability.
 
 * :class:`Dataset` — measured time points, observables (species or expressions), the protocol, the noise.
+* :class:`SummaryDataset` — summary statistics: one number per experiment (a weight change, a peak, a charge),
+  each a :class:`Statistic` (final value, value at a time, window mean or integral, max/min, ratio or change
+  from the initial value) of its own simulation (a :class:`Condition`: protocol, ``t_end``, parameter
+  overrides), with exact sensitivities; mixes freely with time courses in one fit
+  (:mod:`kinetics.fitting.summary`).
 * :func:`fit` — weighted least squares (Gaussian likelihood) with :func:`scipy.optimize.least_squares`, the
   exact Jacobian from forward sensitivity equations derived with sympy and compiled like the model
   (:mod:`kinetics.fitting.sensitivity`), log10 or linear parameter scales, and multistart from a Latin hypercube or
@@ -31,10 +36,11 @@ from .objective import Objective
 from .optimize import StartResult, multistart
 from .parameters import FitParameter
 from .result import FitResult
+from .summary import Condition, Statistic, SummaryDataset
 from .uncertainty import Flag, Profile
 
 __all__ = [
-    "Dataset", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
+    "Dataset", "SummaryDataset", "Statistic", "Condition", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
     "Objective", "multistart", "read_experiment", "run_experiment",
 ]
 

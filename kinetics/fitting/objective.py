@@ -12,6 +12,11 @@ symbolic derivatives of ``g``, and the chain rule through units and scales::
 
     dr/dx_i = (dg/dy . dy/dp_k + dg/dp_k) * factor_k * dvalue/dx_i / sigma
 
+A :class:`~kinetics.fitting.summary.SummaryDataset` contributes one residual per (condition, statistic),
+``(S_c - data_c) / sigma_c``, each from its own simulation; its exact Jacobian is the chain rule through the
+statistic's reduction (see :mod:`kinetics.fitting.summary`). Datasets are evaluated one after the other, and
+the conditions of a summary dataset too (starts and profiles run in parallel through the executor).
+
 An :class:`Objective` is a picklable description (model, datasets, parameters, tolerances); the compiled
 solvers and lambdified functions are built lazily in each process that evaluates it.
 """
@@ -25,11 +30,12 @@ import numpy as np
 import sympy
 
 from ..cache import LRUCache
-from ..errors import ArgumentError, SchemeError, SolverError
+from ..errors import ArgumentError, SchemeError, SolverError, did_you_mean
 from ..model import compile as compile_model
 from ..scheme import as_scheme
 from .dataset import Dataset
 from .parameters import ResolvedParameter, resolve_parameters
+from .summary import SummaryDataset, SummaryPlan
 
 __all__ = ["Objective", "initial_sigma"]
 
@@ -80,9 +86,16 @@ class _Runtime:
         model = obj.compiled
         self.system = model.system
         self.plain = model.native_solver()
-        self.sens = model.sensitivity_solver(obj.sens_parameters, obj.sens_initial)
+        self.sens = model.sensitivity_solver(obj.sens_parameters, obj.sens_initial) \
+            if any(isinstance(d, Dataset) for d in obj.datasets) else None
         self.schedules, self.plain_segments, self.aug_segments, self.inputs = [], [], [], []
+        # summary datasets: their own runtime (solvers, one schedule and output grid per condition)
+        self.summary = [plan.build_runtime(obj) if plan is not None else None for plan in obj.summary_plans]
         for d in obj.datasets:
+            if isinstance(d, SummaryDataset):
+                for lst in (self.schedules, self.plain_segments, self.aug_segments, self.inputs):
+                    lst.append(None)
+                continue
             sched = d.schedule(model.scheme)
             self.schedules.append(sched)
             self.plain_segments.append(model.segments(sched))
@@ -90,7 +103,7 @@ class _Runtime:
             u = sched.input_values(d.time) if model.input_names else np.zeros((d.time.size, 0))
             self.inputs.append(np.ascontiguousarray(u.T))
         self.observation = [[self._observation_function(obj, k, o) for o in d.observable_names]
-                            for k, d in enumerate(obj.datasets)]
+                            if isinstance(d, Dataset) else None for k, d in enumerate(obj.datasets)]
 
     @staticmethod
     def _observation_function(obj, k, observable):
@@ -101,6 +114,20 @@ class _Runtime:
         grads = [expr.diff(s) for s in sysm.y] + [expr.diff(s) for s in sysm.p] + [expr.diff(s) for s in q]
         args = [sysm.t, list(sysm.y), list(sysm.p), list(sysm.u), q]
         return sympy.lambdify(args, [expr] + grads, modules="numpy", cse=True, docstring_limit=0)
+
+
+def _check_conditions(d: SummaryDataset, parameters) -> None:
+    """A condition may not set a quantity that the fit estimates for its dataset."""
+    fitted = {p.name for p in parameters if p.applies_to(d.name)}
+    for i, c in enumerate(d.conditions):
+        for k in c.parameters:
+            if k in fitted:
+                raise ArgumentError(f"summary dataset `{d.name}`, condition {i} sets `{k}`, which is fitted; remove "
+                                    f"it from the condition's parameters (or do not fit it)")
+        for k in c.y0:
+            if f"{k}(0)" in fitted:
+                raise ArgumentError(f"summary dataset `{d.name}`, condition {i} sets the initial value of `{k}`, "
+                                    f"which is fitted as `{k}(0)`; remove it from the condition's y0")
 
 
 # Compiled runtimes by Objective token, per process: tasks of one fit (multistart, profiles) unpickle their own
@@ -114,7 +141,9 @@ class Objective:
     Parameters
     ----------
     model : Scheme
-    datasets : Dataset or sequence of Dataset
+    datasets : Dataset, SummaryDataset or a sequence of them
+        Time courses (:class:`~kinetics.fitting.Dataset`) and summary statistics
+        (:class:`~kinetics.fitting.SummaryDataset`, one simulation per condition) may be mixed.
     parameters : names, mapping or FitParameter list
         What to fit (see :func:`kinetics.fitting.fit`).
     rtol, atol : float
@@ -137,7 +166,7 @@ class Objective:
                  method: str = "auto", gradient: str = "exact", sigma: dict | None = None,
                  max_steps: int = 0):
         scheme = as_scheme(model)
-        if isinstance(datasets, Dataset):
+        if isinstance(datasets, (Dataset, SummaryDataset)):
             datasets = [datasets]
         try:
             datasets = list(datasets)
@@ -148,8 +177,9 @@ class Objective:
             raise ArgumentError("`datasets` is empty: give at least one Dataset to fit")
         names = set()
         for d in datasets:
-            if not isinstance(d, Dataset):
-                raise ArgumentError(f"`datasets` must contain Dataset objects, got {type(d).__name__}")
+            if not isinstance(d, (Dataset, SummaryDataset)):
+                raise ArgumentError(f"`datasets` must contain Dataset or SummaryDataset objects, got "
+                                    f"{type(d).__name__}")
             if d.name in names:
                 raise ArgumentError(f"two datasets are named `{d.name}`; dataset names must be unique")
             names.add(d.name)
@@ -181,17 +211,27 @@ class Objective:
         # Observation parameters must have a value: from the dataset, or fitted.
         for k, d in enumerate(self.datasets):
             fitted = {p.name for p in self.parameters if p.kind == "observation" and p.applies_to(d.name)}
+            summary = isinstance(d, SummaryDataset)
             for q in self.observation_names[k]:
-                if q not in d.parameters and q not in fitted:
-                    raise SchemeError(f"dataset `{d.name}`: observable expressions use `{q}`, which is not defined "
+                given = d.observation_value_given(q) if summary else q in d.parameters
+                if not given and q not in fitted:
+                    what = "statistic" if summary else "observable"
+                    raise SchemeError(f"dataset `{d.name}`: {what} expressions use `{q}`, which is not defined "
                                       f"by scheme `{scheme.name}`; give its value in the dataset's `parameters` "
-                                      f"or fit it")
+                                      f"or fit it" + did_you_mean(q, list(scheme.species_names)
+                                                                  + list(scheme.parameter_names)
+                                                                  + list(scheme.observable_names)
+                                                                  + list(scheme.input_names)))
+            if summary:
+                _check_conditions(d, self.parameters)
         # Sensitivity directions: fitted model parameters that appear in the right-hand side, fitted initials.
         rhs_symbols = {s.name for s in system.rhs.free_symbols}
         fitted_model = list(dict.fromkeys(p.name for p in self.parameters if p.kind == "model"))
         self.sens_parameters = tuple(n for n in scheme.parameter_names if n in fitted_model and n in rhs_symbols)
         self.sens_initial = tuple(n for n in scheme.species_names
                                   if any(p.kind == "initial" and p.name == f"{n}(0)" for p in self.parameters))
+        self.summary_plans = [SummaryPlan(self, k) if isinstance(d, SummaryDataset) else None
+                              for k, d in enumerate(self.datasets)]
 
         # Residual layout and noise.
         self.blocks: list[_Block] = []
@@ -294,7 +334,8 @@ class Objective:
     # ------------------------------------------------------------------ evaluation
     def dataset_values(self, k: int, x) -> tuple:
         """Declared-unit parameter values ``{name: value}``, initial state ``{species: value}`` and observation
-        parameters ``{name: value}`` of dataset ``k`` at scaled ``x``."""
+        parameters ``{name: value}`` of dataset ``k`` at scaled ``x`` (for a SummaryDataset: the values shared
+        by its conditions; :meth:`condition_values` gives one condition's)."""
         d = self.datasets[k]
         overrides = {name: v for name, v in d.parameters.items() if name in self.compiled.parameter_names}
         y0 = dict(d.y0)
@@ -310,6 +351,14 @@ class Objective:
             else:
                 q[p.name] = v
         return overrides, y0, q
+
+    def condition_values(self, k: int, condition: int, x) -> tuple:
+        """``(parameters, y0, observation parameters)`` (declared units) of one condition of SummaryDataset ``k``
+        at scaled ``x``."""
+        plan = self.summary_plans[k]
+        if plan is None:
+            raise ArgumentError(f"dataset `{self.datasets[k].name}` is not a SummaryDataset (it has no conditions)")
+        return plan.condition_values(self, condition, x)
 
     def _dataset_inputs(self, k: int, x: np.ndarray):
         """Model parameters (scheme units), initial state and observation parameters of dataset ``k``."""
@@ -336,6 +385,9 @@ class Objective:
         ``inputs``: the ``(p_model, y0, q)`` of :meth:`_dataset_inputs` if already computed."""
         rt = self.runtime()
         d = self.datasets[k]
+        if isinstance(d, SummaryDataset):
+            raise ArgumentError(f"dataset `{d.name}` is a SummaryDataset (one simulation per condition): use "
+                                f"predict() for its statistics")
         t = d.time if t_out is None else np.asarray(t_out, dtype=float)
         p_model, y0, _ = self._dataset_inputs(k, x) if inputs is None else inputs
         if sensitivities:
@@ -351,6 +403,12 @@ class Objective:
         k = dataset if isinstance(dataset, int) else [d.name for d in self.datasets].index(dataset)
         rt = self.runtime()
         d = self.datasets[k]
+        if isinstance(d, SummaryDataset):
+            if t_out is not None:
+                raise ArgumentError(f"dataset `{d.name}` is a SummaryDataset: its model values are one per "
+                                    f"condition, not at times (leave `t` out)")
+            values, _ = self.summary_plans[k].evaluate(self, rt.summary[k], np.asarray(x, float))
+            return values
         t = d.time if t_out is None else np.asarray(t_out, dtype=float)
         inputs = self._dataset_inputs(k, x)
         y, _ = self.simulate(np.asarray(x, float), k, t, inputs=inputs)
@@ -374,6 +432,16 @@ class Objective:
         sens_p = [self.scheme.parameter_names.index(n) for n in self.sens_parameters]
         bi = 0
         for k, d in enumerate(self.datasets):
+            if isinstance(d, SummaryDataset):
+                values, grads = self.summary_plans[k].evaluate(self, rt.summary[k], x, jacobian)
+                for o in d.observable_names:
+                    b = self.blocks[bi]
+                    bi += 1
+                    sig = self._sigma[k][o]
+                    r[b.start:b.stop] = (values[o] - d.data[o]) / sig
+                    if jacobian:
+                        J[b.start:b.stop] = grads[o] / sig[:, None]
+                continue
             p_model, y0, q = inputs = self._dataset_inputs(k, x)
             y, dy = self.simulate(x, k, sensitivities=jacobian, inputs=inputs)
             if not np.all(np.isfinite(y)):

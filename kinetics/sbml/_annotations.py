@@ -20,9 +20,9 @@ tag             on                           attributes
 ``protocol``    protocol parameters, events  ``input``
 =============== ============================ ==========================================================
 
-Units are kinetics unit text, ``-`` for none (:func:`format_unit_attr`, :func:`parse_unit_attr`); bounds are
-two numbers, ``inf`` allowed (:func:`format_bounds`, :func:`parse_bounds`); expressions are kinetics
-expression text. Values written as text are escaped (:func:`kinetics.escape.xml_text`).
+Units are kinetics unit text, ``-`` for none, ``[]`` for ``""`` (:func:`format_unit_attr`,
+:func:`parse_unit_attr`); bounds are two numbers, ``inf`` allowed (:func:`format_bounds`, :func:`parse_bounds`);
+expressions are kinetics expression text. Values written as text are escaped (:func:`kinetics.escape.xml_text`).
 """
 from __future__ import annotations
 

@@ -286,7 +286,7 @@ class _Builder:
             e.setBoundaryCondition(sp.name in rr_species and sp.name in self.in_reactions)
             e.setConstant(False)
             self.note(e, sp.note)
-            self.annotation(e, "species", note=sp.note or None, **ann)  # exact: notes collapse whitespace
+            self.annotation(e, "species", **ann)
 
     def parameters(self):
         """Parameters: constant, with the value the equations use; declared value and unit annotated."""
