@@ -29,7 +29,7 @@ from .expressions import parse_expression
 from .fitting import Dataset, FitParameter, FitResult, fit, profile
 from .odesystem import OdeSystem, derive
 from .model import CompiledModel, compile  # noqa: A004 - kinetics.compile(scheme) is the engine's verb
-from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pairing_times, pulses, ramp,
+from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pulses, ramp,
                        regular_train, steps, wash_in, waveform)
 from .result import Result, SweepResult
 from .jsonformat import read_json
@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArgumentError", "CompilerError", "KineticsError", "ParseError", "ProtocolError", "SchemeError", "SolverError",
     "UnitError", "parse_expression", "OdeSystem", "derive", "CompiledModel", "compile", "Protocol", "alpha", "biexponential", "exponential",
-    "jumps", "pairing_times", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
+    "jumps", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
     "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",

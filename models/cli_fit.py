@@ -27,6 +27,8 @@ def cmd_fit(args) -> int:
     from kinetics.executor import check_scheduler_address, connect_scheduler
     from kinetics.fitting import read_experiment
 
+    from .builders import scheme_builder
+
     from .cli import check_input_path
 
     client = None
@@ -37,7 +39,7 @@ def cmd_fit(args) -> int:
         check_output_path(args.plot, "figure", figure=True)
         if args.scheduler:
             check_scheduler_address(args.scheduler)
-        exp = read_experiment(args.experiment)
+        exp = read_experiment(args.experiment, resolve_builder=scheme_builder)
         executor = None
         if args.scheduler:
             client = connect_scheduler(args.scheduler, timeout=args.connect_timeout)

@@ -577,7 +577,7 @@ def analytic_change(pre_times, post_times, set="DP") -> Prediction:
 
     Examples
     --------
-    >>> from kinetics import pairing_times
+    >>> from models.experiments import pairing_times
     >>> pre, post = pairing_times(60, 1.0, 10.0)
     >>> p = analytic_change(pre, post, "DP")
     >>> abs(p.change - pairing_prediction(10.0, 1.0, 60, "DP").change) < 1e-3

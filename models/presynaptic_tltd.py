@@ -117,7 +117,7 @@ from . import tsodyks_markram as tm
 
 __all__ = [
     "prenmdar", "ecb_cb1", "jnk2_stx1a", "rim_replenishment", "presynaptic",
-    "pairing_times", "pairing_protocol", "run_pairing", "PairingResult", "DRUG_INPUTS",
+    "pairing_protocol", "run_pairing", "PairingResult", "DRUG_INPUTS",
     "THOMAZEAU", "DORE", "SJOSTROM2003", "ABRAHAMSSON", "BROCK2020", "LTD_TARGET",
 ]
 
@@ -521,19 +521,6 @@ def presynaptic(U: float = tm.U_L5, tau_rec: float = tm.TAU_REC_L5, tau_in: floa
 N_PAIRS, N_BURSTS, BURST_PERIOD = 5, 15, 10_000.0
 
 
-def pairing_times(dt_ms: float, freq_hz: float, *, n_pairs: int = N_PAIRS, n_bursts: int = N_BURSTS,
-                  burst_period: float = BURST_PERIOD):
-    """Spike times of the Sjostrom et al. (2001) pairing protocol (:func:`models.experiments.sjostrom_protocol`).
-
-    ``n_pairs`` pairs at ``freq_hz`` repeated ``n_bursts`` times every
-    ``burst_period`` ms; when a burst would not fit in the period (0.1 Hz), the
-    same number of pairs as one regular train.
-    """
-    from .experiments import sjostrom_protocol
-
-    return sjostrom_protocol(dt_ms, freq_hz, n_pairs, n_bursts, burst_period)
-
-
 def pairing_protocol(pre_times, post_times, *, spike_width: float = tm.SPIKE_WIDTH) -> Protocol:
     """Presynaptic spikes (release pulse + 1 mM x 1 ms glutamate) and postsynaptic spikes (one eCB unit each)."""
     pre = np.asarray(pre_times, dtype=float)
@@ -581,7 +568,9 @@ def run_pairing(scheme: Scheme, dt_ms: float, freq_hz: float, *, n_pairs: int = 
         raise ArgumentError("run_pairing needs a scheme with the release probability species `Pr`")
     rest = simulate(scheme, None, t_end=T_EQUILIBRATE, t_eval=[0.0, T_EQUILIBRATE], rtol=rtol, atol=atol)
     y0 = {n: float(v) for n, v in zip(scheme.species_names, rest.y[-1])}
-    pre, post = pairing_times(dt_ms, freq_hz, n_pairs=n_pairs, n_bursts=n_bursts, burst_period=burst_period)
+    from .experiments import sjostrom_protocol
+
+    pre, post = sjostrom_protocol(dt_ms, freq_hz, n_pairs, n_bursts, burst_period)
     t_end = float(max(pre[-1], post[-1])) + T_READOUT
     res = simulate(scheme, pairing_protocol(pre, post), t_end=t_end, t_eval=np.linspace(0.0, t_end, 2001),
                    y0=y0, rtol=rtol, atol=atol)

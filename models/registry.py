@@ -14,7 +14,7 @@ Examples
 >>> m = registry.get_model("graupner-brunel-2012")
 >>> m.default_set, m.methods
 ('DP', ('analytic', 'ode', 'sde'))
->>> from kinetics import pairing_times
+>>> from models.experiments import pairing_times
 >>> pre, post = pairing_times(60, 1.0, 10.0)            # 60 pairs at 1 Hz, pre 10 ms before post
 >>> round(m.change(pre, post, set="DP"), 4)
 1.2214

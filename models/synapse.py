@@ -266,7 +266,7 @@ def run(pre_times, post_times, condition=None, *, n_points: int = 2001, rtol: fl
 
     Examples
     --------
-    >>> from kinetics import pairing_times
+    >>> from models.experiments import pairing_times
     >>> pre, post = pairing_times(5, 50.0, 10.0)
     >>> r = run(pre, post)                                  # doctest: +SKIP
     >>> r.post_change > 1                                   # doctest: +SKIP

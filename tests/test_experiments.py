@@ -180,3 +180,38 @@ def test_cli_errors_leave_nothing_written(tmp_path):
     with pytest.raises(SystemExit):
         run_cli(["stdp", "--dt", "0:10:0", "--json", str(out)])
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- pairing protocols (moved from the engine)
+from kinetics.errors import ArgumentError, ProtocolError  # noqa: E402
+from models.experiments import pairing_times  # noqa: E402
+
+
+def test_pairing_times_counts_spacing_sign_and_bursts():
+    pre, post = pairing_times(5, 50.0, 10.0, n_bursts=15, burst_period=10000.0)
+    assert pre.size == post.size == 75
+    np.testing.assert_array_equal(post - pre, 10.0)           # dt > 0: pre before post
+    first = pre[:5]
+    assert first.tolist() == [0.0, 20.0, 40.0, 60.0, 80.0]
+    starts = pre[::5]
+    np.testing.assert_array_equal(starts, 10000.0 * np.arange(15))
+    np.testing.assert_array_equal(pre.reshape(15, 5) - starts[:, None], np.tile(first, (15, 1)))
+    assert np.all(np.diff(pre) > 0) and np.all(np.diff(post) > 0)
+
+    pre, post = pairing_times(3, 10.0, -15.0, t0=15.0)          # dt < 0: post before pre
+    assert pre.tolist() == [15.0, 115.0, 215.0]
+    assert post.tolist() == [0.0, 100.0, 200.0]
+    assert np.all(post < pre)
+
+
+def test_pairing_times_errors():
+    with pytest.raises(ProtocolError, match=r"first spike would be at t = -10.*t0 >= 10"):
+        pairing_times(5, 50.0, -10.0)
+    with pytest.raises(ProtocolError, match="first spike would be at t = -5"):
+        pairing_times(5, 50.0, 10.0, t0=-5.0)
+    with pytest.raises(ProtocolError, match="burst_period` is required"):
+        pairing_times(5, 50.0, 10.0, n_bursts=2)
+    with pytest.raises(ProtocolError, match="must be longer than one burst"):
+        pairing_times(5, 50.0, 10.0, n_bursts=2, burst_period=85.0)
+    with pytest.raises(ArgumentError, match="n_pairs.*>= 1"):
+        pairing_times(0, 50.0, 10.0)

@@ -10,6 +10,7 @@ import pytest
 from kinetics import ArgumentError, ParseError, ProtocolError, SchemeError
 from kinetics.fitting import read_experiment
 from models import cli_fit, destexhe1994
+from models.builders import scheme_builder
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fit_destexhe"
 TRUTH = destexhe1994.five_state().parameter_values()
@@ -24,7 +25,7 @@ def run_cli(argv):
 
 
 def test_example_experiment_loads():
-    exp = read_experiment(EXAMPLE / "experiment.toml")
+    exp = read_experiment(EXAMPLE / "experiment.toml", resolve_builder=scheme_builder)
     assert exp.name == "destexhe_epsc"
     assert [d.name for d in exp.datasets] == ["pulse_1ms", "train_20Hz", "application_1s"]
     assert set(exp.parameters) == {"Ru", "Rd", "Rr", "Ro", "Rc"}
@@ -42,7 +43,7 @@ def test_example_data_are_what_make_data_generates():
     spec = importlib.util.spec_from_file_location("fit_destexhe_make_data", EXAMPLE / "make_data.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    exp = read_experiment(EXAMPLE / "experiment.toml")
+    exp = read_experiment(EXAMPLE / "experiment.toml", resolve_builder=scheme_builder)
     for fresh, stored in zip(mod.make_datasets(), exp.datasets):
         assert fresh.name == stored.name
         assert np.array_equal(fresh.time, stored.time)
@@ -111,7 +112,7 @@ DATA = "[[datasets]]\nfile = 'd.csv'\nsigma = 0.01\n"
 ])
 def test_experiment_file_errors(tmp_path, text, error, match):
     with pytest.raises(error, match=match):
-        read_experiment(write(tmp_path, text))
+        read_experiment(write(tmp_path, text), resolve_builder=scheme_builder)
 
 
 def test_experiment_with_scheme_file_train_and_estimated_sigma(tmp_path):

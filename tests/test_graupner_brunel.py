@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import kinetics as kx
+from models.experiments import pairing_times
 from kinetics.errors import ArgumentError, SchemeError
 from models import graupner_brunel2012 as gb
 from models import shouval2002 as sbc
@@ -18,7 +19,7 @@ SBC_DATA = json.loads((Path(__file__).parent / "data" / "shouval2002.json").read
 
 
 def pairs(dt, n=60, freq=1.0):
-    return kx.pairing_times(n, freq, dt, t0=max(0.0, -dt))
+    return pairing_times(n, freq, dt, t0=max(0.0, -dt))
 
 
 # --------------------------------------------------------------------------- parameter sets

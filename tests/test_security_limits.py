@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.builders import scheme_builder
 import kinetics as kx
 from kinetics.errors import ArgumentError, ParseError, ProtocolError, SchemeError, SolverError
 from kinetics.expressions import parse_equation, parse_expression
@@ -308,7 +309,7 @@ def test_toml_nesting_and_size_limits(tmp_path, text, error, match):
 
     with deadline():
         with pytest.raises(error, match=match):
-            read_experiment(experiment(tmp_path, text))
+            read_experiment(experiment(tmp_path, text), resolve_builder=scheme_builder)
 
 
 @pytest.mark.parametrize("builder, error, match", [
@@ -321,10 +322,11 @@ def test_experiment_builder_must_be_a_scheme_builder(tmp_path, builder, error, m
     from kinetics.fitting import read_experiment
 
     with pytest.raises(error, match=match):
-        read_experiment(experiment(tmp_path, HEAD.replace("destexhe1994.five_state", builder) + DATA))
+        read_experiment(experiment(tmp_path, HEAD.replace("destexhe1994.five_state", builder) + DATA),
+                        resolve_builder=scheme_builder)
     transform = HEAD.replace("[parameters]", f"transforms = [{{ builder = '{builder}' }}]\n[parameters]")
     with pytest.raises(error, match=match):
-        read_experiment(experiment(tmp_path, transform + DATA))
+        read_experiment(experiment(tmp_path, transform + DATA), resolve_builder=scheme_builder)
 
 
 def test_experiment_reader_takes_a_builder_resolver(tmp_path):
@@ -342,9 +344,11 @@ def test_experiment_reader_takes_a_builder_resolver(tmp_path):
         read_experiment(path, resolve_builder=lambda name: (_ for _ in ()).throw(ArgumentError("not allowed here")))
     with pytest.raises(ArgumentError, match=r"the model builder returned int, not a Scheme"):
         read_experiment(path, resolve_builder=lambda name: (lambda **kw: 42))
-    # the default refuses a name only a custom resolver knows
-    with pytest.raises(ArgumentError, match="must be MODULE.FUNCTION"):
+    # the engine knows no model library: without a resolver, a named builder is refused
+    with pytest.raises(ArgumentError, match=r"names a builder \('my_receptor'\) but no `resolve_builder`"):
         read_experiment(path)
+    with pytest.raises(ArgumentError, match="must be MODULE.FUNCTION"):
+        read_experiment(path, resolve_builder=scheme_builder)
 
 
 @pytest.mark.parametrize("name, match", [
@@ -362,12 +366,12 @@ def test_experiment_data_paths_stay_in_the_folder(tmp_path, name, match):
     (path.parent / "link.csv").symlink_to(secret)
     name = str(secret) if name == "SECRET_ABS" else name
     with pytest.raises(ArgumentError, match=match) as info:
-        read_experiment(experiment(tmp_path, HEAD + DATA.replace("'d.csv'", repr(name))))
+        read_experiment(experiment(tmp_path, HEAD + DATA.replace("'d.csv'", repr(name))), resolve_builder=scheme_builder)
     assert "TOPSECRET" not in str(info.value)
     # a scheme file outside the folder is refused as well
     model = "[model]\nfile = '../decay.txt'\n[parameters]\nk = [0.01, 10.0]\n"
     with pytest.raises(ArgumentError, match=r"points outside the experiment file's folder"):
-        read_experiment(experiment(tmp_path, model + DATA))
+        read_experiment(experiment(tmp_path, model + DATA), resolve_builder=scheme_builder)
 
 
 # --------------------------------------------------------------------------- A. CSV data files

@@ -1,9 +1,9 @@
 """The experiment file: a fit described in TOML (model, parameters to fit, datasets with their protocols).
 
 ``nmdakin fit EXPERIMENT.toml --json OUT`` runs it; :func:`read_experiment` loads it in Python. Loading never
-runs code from the file: the model is a builder function of nmdakin's own ``models`` package (listed in that
-module's ``__all__``) or a scheme file in the kinetics text format (parsed, not executed), and observable
-expressions are parsed by the safe expression parser.
+runs code from the file: the model is a builder function that the caller's ``resolve_builder`` allows (for
+``nmdakin fit``, the scheme builders of the model library) or a scheme file in the kinetics text format (parsed,
+not executed), and observable expressions are parsed by the safe expression parser.
 
 Format
 ------
@@ -71,7 +71,6 @@ Examples
 """
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -84,7 +83,7 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Experiment", "read_experiment", "run_experiment", "parse_protocol", "models_builder",
+__all__ = ["Experiment", "read_experiment", "run_experiment", "parse_protocol",
            "MAX_EXPERIMENT_BYTES", "MAX_TOML_DEPTH"]
 
 #: Largest experiment file read (bytes); checked before parsing.
@@ -99,7 +98,6 @@ _MODEL = ("builder", "file", "options", "transforms", "parameters", "initial")
 _FIT = ("starts", "seed", "sampler", "include_start", "profiles", "level", "gradient", "rtol", "atol", "method",
         "workers", "least_squares")
 _DATASET = ("name", "file", "observables", "sigma", "parameters", "y0", "t0", "t_end", "protocol", "columns")
-_BUILDER = re.compile(r"^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 # strings (multi-line, basic, literal: each runs to its end or to the end of the text/line, so the scan is
 # linear), comments, and the brackets of arrays, inline tables and table headers
 _TOML_TOKEN = re.compile(r'''"""(?:[^"\\]|\\[\s\S]|"(?!""))*+(?:""")?|\'\'\'(?:[^\']|\'(?!\'\'))*+(?:\'\'\')?'''
@@ -187,57 +185,12 @@ def _scalars(table, what, loc, where):
     return dict(table)
 
 
-def _returns_scheme(fn) -> bool:
-    import inspect
-
-    try:
-        ret = inspect.signature(fn).return_annotation
-    except (TypeError, ValueError):
-        return False
-    ret = ret if isinstance(ret, str) else getattr(ret, "__name__", "")
-    return ret == "Scheme" or ret.endswith(".Scheme")
-
-
-def models_builder(name: str):
-    """The default ``resolve_builder`` of :func:`read_experiment`: a scheme builder of nmdakin's ``models``
-    package named ``MODULE.FUNCTION``.
-
-    Only functions that a models module lists in its ``__all__``, defines itself and declares as returning a
-    ``Scheme`` are accepted (``destexhe1994.five_state``, ``mg_block.with_nmda_current``); anything else
-    (constants, the CLI's ``cli.main``, private modules) is an :class:`~kinetics.errors.ArgumentError` or
-    :class:`~kinetics.errors.SchemeError`.
-    """
-    import inspect
-    import pkgutil
-
-    m = _BUILDER.match(name) if isinstance(name, str) and len(name) <= 200 else None
-    if not m:
-        raise ArgumentError(f"`builder` must be MODULE.FUNCTION of nmdakin's models package "
-                            f"(e.g. `destexhe1994.five_state`), got {_short(name)}")
-    mod_name, fn_name = m.groups()
-    try:
-        import models
-
-        known = [mi.name for mi in pkgutil.iter_modules(models.__path__) if not mi.name.startswith("_")]
-    except ImportError:
-        known = []
-    if mod_name not in known:
-        raise SchemeError(f"unknown model module `{mod_name}`" + did_you_mean(mod_name, known))
-    module = importlib.import_module(f"models.{mod_name}")
-    public = [n for n in getattr(module, "__all__", ()) if isinstance(n, str)]
-    builders = []
-    for n in public:
-        f = getattr(module, n, None)
-        fn = inspect.unwrap(f) if callable(f) else None
-        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and _returns_scheme(fn):
-            builders.append(n)
-    if fn_name not in builders:
-        raise SchemeError(f"`{fn_name}` is not a builder of `models.{mod_name}` (a function returning a Scheme)"
-                          + did_you_mean(fn_name, builders) + f"; choose one of {builders}")
-    return getattr(module, fn_name)
-
-
 def _resolve_builder(text, loc, where, resolve):
+    if resolve is None:
+        raise loc.error(where, f"the experiment names a builder ({_short(text)}) but no `resolve_builder` was "
+                               "given to turn it into a function; pass one (the nmdakin command line passes "
+                               "`models.builders.scheme_builder`, which accepts the library's scheme builders)",
+                        ArgumentError)
     try:
         fn = resolve(text)
     except KineticsError as exc:
@@ -476,8 +429,8 @@ def read_experiment(path, *, resolve_builder=None) -> Experiment:
 
     ``resolve_builder(name)`` turns the text of a ``builder`` (model or transform) into the function to
     call; it raises a :class:`~kinetics.errors.KineticsError` (or ``LookupError``) for a name it does not
-    allow. The default, :func:`models_builder`, accepts only the scheme builders of nmdakin's ``models``
-    package. Files named in the experiment (data, scheme) must lie in the experiment file's folder or below.
+    allow; it is required when the file names a builder (the engine knows no model library:
+    ``models.builders.scheme_builder`` is the one for nmdakin's models, which ``nmdakin fit`` passes). Files named in the experiment (data, scheme) must lie in the experiment file's folder or below.
     The file is at most :data:`MAX_EXPERIMENT_BYTES` bytes and nests at most :data:`MAX_TOML_DEPTH` levels.
 
     Raises
@@ -491,8 +444,8 @@ def read_experiment(path, *, resolve_builder=None) -> Experiment:
     """
     from .parameters import FitParameter
 
-    resolve = models_builder if resolve_builder is None else resolve_builder
-    if not callable(resolve):
+    resolve = resolve_builder
+    if resolve is not None and not callable(resolve):
         raise ArgumentError(f"`resolve_builder` must be callable, got {type(resolve).__name__}")
     path = Path(path)
     try:

@@ -13,9 +13,8 @@ Units
 Every time and amplitude in a protocol is a plain number in the **model's
 units** (the library's default units are ms, mM and mV): ``pulses("glu",
 [10.0], amplitude=1.0, width=1.0)`` is a 1 mM, 1 ms pulse for a model in ms and
-mM. Only the train helpers :func:`regular_train` and :func:`pairing_times`
-assume milliseconds, because they turn a frequency in Hz into a period
-``1000 / freq_hz``.
+mM. Only the train helper :func:`regular_train` assumes milliseconds, because it turns a frequency in Hz
+into a period ``1000 / freq_hz``.
 
 How inputs are built
 --------------------
@@ -73,15 +72,12 @@ Five 1 mM, 1 ms glutamate pulses at 20 Hz, with the membrane clamped at
 >>> sched.n_segments                        # boundaries at -10, 0, 1, 50, 51, ... 201, 300
 11
 
-Pre-before-post pairing (Sjostrom et al. 2001): 5 pairs at 50 Hz, the
-postsynaptic spike 10 ms after the presynaptic one, repeated 15 times every
-10 s; the postsynaptic spike back-propagates into ``V`` and each presynaptic
-spike releases glutamate:
+Presynaptic spikes at given times release glutamate and postsynaptic spikes 10 ms later back-propagate
+into ``V`` (spike-timing protocols of the literature are built in :mod:`models.experiments`):
 
->>> from kinetics.protocol import biexponential, pairing_times, waveform
->>> pre, post = pairing_times(5, 50.0, 10.0, n_bursts=15, burst_period=10000.0)
->>> len(pre), pre[:3].tolist(), post[:3].tolist()
-(75, [0.0, 20.0, 40.0], [10.0, 30.0, 50.0])
+>>> from kinetics.protocol import biexponential, waveform
+>>> pre = [0.0, 20.0, 40.0]
+>>> post = [10.0, 30.0, 50.0]
 >>> stdp = Protocol([pulses("glu", pre),
 ...                  waveform("V", post, biexponential(100.0, 0.5, 3.0))])
 
@@ -96,7 +92,6 @@ The package's modules, all re-exported here:
 ``_jumps``           :func:`jumps` (change species)
 ``_kernels``         :func:`exponential`, :func:`alpha`, :func:`biexponential` (for waveforms)
 ``_trains``          :func:`spike_train`, :func:`regular_train`
-``_pairing``         :func:`pairing_times`
 ``_protocol``        :class:`Protocol`
 ``_grid``            segment boundaries of a window
 ``_assemble``        assembly of a :class:`~kinetics.protocol.schedule.Schedule`
@@ -110,7 +105,6 @@ from ._additive import Pulses, WashIn, Waveform, pulses, wash_in, waveform
 from ._clamps import Ramp, Steps, ramp, steps
 from ._jumps import Jumps, jumps
 from ._kernels import Alpha, Biexponential, Exponential, alpha, biexponential, exponential
-from ._pairing import pairing_times
 from ._protocol import Protocol
 from ._trains import regular_train, spike_train
 
@@ -136,7 +130,6 @@ __all__ = [
     "biexponential",
     "spike_train",
     "regular_train",
-    "pairing_times",
 ]
 
 
