@@ -19,6 +19,7 @@ __all__ = [
     "SolverError",
     "CompilerError",
     "did_you_mean",
+    "short_repr",
 ]
 
 
@@ -83,3 +84,16 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ``"; did you mean `X`?"`` for the closest candidate, or ``""``."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f"; did you mean `{matches[0]}`?" if matches else ""
+
+
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages that must not echo a hostile input in full.
+
+    >>> short_repr("x" * 100, 10)
+    "'xxxxx..."
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."

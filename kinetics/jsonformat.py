@@ -39,7 +39,7 @@ import math
 import re
 from pathlib import Path
 
-from .errors import ParseError, SchemeError
+from .errors import ParseError, SchemeError, short_repr
 from .expressions import MAX_COEFFICIENT, format_expression, parse_expression
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
 from .units import UnitSystem
@@ -77,15 +77,6 @@ def _json_depth_ok(text: str, limit: int) -> bool:
         else:
             depth -= 1
     return True
-
-
-def _short(value, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters (a hostile file's values are not echoed in full)."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int beyond Python's digit limit for str()
-        return f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _bound(x: float):
@@ -142,7 +133,7 @@ class _Reader:
             raise self.fail(where, f"missing field(s) {', '.join(map(repr, missing))}")
         unknown = [k for k in value if k not in required and k not in optional]
         if unknown:
-            raise self.fail(where, f"unknown field(s) {', '.join(map(_short, unknown[:5]))}")
+            raise self.fail(where, f"unknown field(s) {', '.join(map(short_repr, unknown[:5]))}")
         return value
 
     def list(self, value, where):
@@ -154,14 +145,14 @@ class _Reader:
         if value is None and optional:
             return None
         if not isinstance(value, str):
-            raise self.fail(where, f"expected a string, got {_short(value)}")
+            raise self.fail(where, f"expected a string, got {short_repr(value)}")
         return value
 
     def num(self, value, where):
         if isinstance(value, str) and value in ("inf", "-inf"):
             return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(where, f"expected a number, got {_short(value)}")
+            raise self.fail(where, f"expected a number, got {short_repr(value)}")
         try:
             out = float(value)
         except OverflowError:
@@ -230,10 +221,10 @@ def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
                     if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
                             or isinstance(item[1], bool) or not isinstance(item[1], int)):
                         raise rd.fail(f"{w}.{key}[{j}]", f"expected [species, integer coefficient], "
-                                                         f"got {_short(item)}")
+                                                         f"got {short_repr(item)}")
                     if not 1 <= item[1] <= MAX_COEFFICIENT:
                         raise rd.fail(f"{w}.{key}[{j}]", f"stoichiometric coefficient must be an integer from 1 "
-                                                         f"to {MAX_COEFFICIENT}, got {_short(item[1])}")
+                                                         f"to {MAX_COEFFICIENT}, got {short_repr(item[1])}")
                     out.append((item[0], item[1]))
                 return tuple(out)
 

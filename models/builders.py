@@ -14,16 +14,11 @@ from __future__ import annotations
 import importlib
 import re
 
-from kinetics.errors import ArgumentError, SchemeError, did_you_mean
+from kinetics.errors import ArgumentError, SchemeError, did_you_mean, short_repr
 
 __all__ = ["scheme_builder"]
 
 _BUILDER = re.compile(r"^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
-
-
-def _short(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _returns_scheme(fn) -> bool:
@@ -52,7 +47,7 @@ def scheme_builder(name: str):
     m = _BUILDER.match(name) if isinstance(name, str) and len(name) <= 200 else None
     if not m:
         raise ArgumentError(f"`builder` must be MODULE.FUNCTION of nmdakin's models package "
-                            f"(e.g. `destexhe1994.five_state`), got {_short(name)}")
+                            f"(e.g. `destexhe1994.five_state`), got {short_repr(name)}")
     mod_name, fn_name = m.groups()
     import models
 

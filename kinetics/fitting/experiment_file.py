@@ -76,7 +76,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ArgumentError, KineticsError, ParseError, SchemeError, did_you_mean
+from ..errors import ArgumentError, KineticsError, ParseError, SchemeError, did_you_mean, short_repr
 
 try:  # Python >= 3.11
     import tomllib
@@ -118,15 +118,6 @@ def _toml_depth_ok(text: str, limit: int) -> bool:
     return True
 
 
-def _short(value, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int beyond Python's digit limit for str()
-        return f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 class _Where:
     """Location in the file for error messages."""
 
@@ -148,7 +139,7 @@ def _check_keys(table, allowed, where, loc: _Where):
 
 def _number(v, what, loc, where, *, integer=False, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise loc.error(where, f"`{what}` must be a number, got {_short(v)}")
+        raise loc.error(where, f"`{what}` must be a number, got {short_repr(v)}")
     if isinstance(v, int) and abs(v) > _MAX_INTEGER:
         raise loc.error(where, f"`{what}` is too large (at most {_MAX_INTEGER} in magnitude)")
     if integer and int(v) != v:
@@ -162,15 +153,15 @@ def _inside(folder: Path, name, loc, where, what="file"):
     """``folder / name``, refused unless it is a relative path that stays inside ``folder`` (symlinks
     resolved): an experiment file may read only files in its own folder tree."""
     if not isinstance(name, str) or not name.strip() or "\x00" in name:
-        raise loc.error(where, f"`{what}` must be a file name relative to the experiment file, got {_short(name)}")
+        raise loc.error(where, f"`{what}` must be a file name relative to the experiment file, got {short_repr(name)}")
     rel = Path(name)
     if rel.is_absolute() or rel.drive:
         raise loc.error(where, f"`{what}` must be a path relative to the experiment file's folder, got an "
-                               f"absolute path {_short(name)}")
+                               f"absolute path {short_repr(name)}")
     base = folder.resolve()
     full = (base / rel).resolve()
     if full != base and base not in full.parents:
-        raise loc.error(where, f"`{what}` {_short(name)} points outside the experiment file's folder "
+        raise loc.error(where, f"`{what}` {short_repr(name)} points outside the experiment file's folder "
                                f"(`..` or a symbolic link); data and scheme files must be in that folder or "
                                f"below it")
     return full
@@ -187,7 +178,7 @@ def _scalars(table, what, loc, where):
 
 def _resolve_builder(text, loc, where, resolve):
     if resolve is None:
-        raise loc.error(where, f"the experiment names a builder ({_short(text)}) but no `resolve_builder` was "
+        raise loc.error(where, f"the experiment names a builder ({short_repr(text)}) but no `resolve_builder` was "
                                "given to turn it into a function; pass one (the nmdakin command line passes "
                                "`models.builders.scheme_builder`, which accepts the library's scheme builders)",
                         ArgumentError)
@@ -196,9 +187,9 @@ def _resolve_builder(text, loc, where, resolve):
     except KineticsError as exc:
         raise loc.error(where, str(exc), type(exc)) from None
     except LookupError as exc:
-        raise loc.error(where, f"unknown builder {_short(text)}: {exc}", SchemeError) from None
+        raise loc.error(where, f"unknown builder {short_repr(text)}: {exc}", SchemeError) from None
     if not callable(fn):
-        raise loc.error(where, f"builder {_short(text)} is not callable", SchemeError)
+        raise loc.error(where, f"builder {short_repr(text)} is not callable", SchemeError)
     return fn
 
 
