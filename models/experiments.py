@@ -1,6 +1,6 @@
 """In-silico plasticity experiments: STDP curves and the frequency dependence of pairing.
 
-Each experiment runs a registered model (:mod:`models.registry`) over a
+Each experiment runs a plasticity model of the registry (:mod:`models.registry`) over a
 protocol family and returns a plain dict — exactly what the command line writes
 as JSON — so results can be saved, compared and plotted.
 
@@ -29,7 +29,7 @@ import numpy as np
 from kinetics.io import atomic_savefig
 from kinetics.errors import ArgumentError, ProtocolError
 
-from .registry import get_model
+from . import registry
 
 __all__ = ["stdp", "frequency", "pairing_times", "sjostrom_protocol", "plot_stdp", "plot_frequency"]
 
@@ -63,7 +63,7 @@ def _progress(items, total, desc, progress):
 
 
 def _prepare(model, set, method, condition, experiment):
-    m = get_model(model)
+    m = registry.get(model, kind="plasticity")
     resolved = m.resolve_set(set if set is not None else m.default_set_for(experiment))
     return m, resolved, m.check_method(method), m.check_condition(condition)
 
@@ -79,8 +79,8 @@ def stdp(model="graupner-brunel-2012", set=None, dt_ms=np.arange(-100, 101, 5), 
 
     Parameters
     ----------
-    model : str
-        Registered model name.
+    model : str or PlasticityModel
+        A plasticity model of the registry (``models.available("plasticity")``), or a model instance.
     set : str, optional
         Parameter set (default: the model's default).
     dt_ms : array_like

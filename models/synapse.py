@@ -88,7 +88,7 @@ from . import graupner_brunel2012 as gb
 from . import manipulations as mp
 from . import presynaptic_tltd as pt
 from . import tsodyks_markram as tm
-from .registry import ParameterSetInfo, PlasticityModel, register
+from .registry import ParameterSetInfo, PlasticityModel
 
 __all__ = ["scheme", "protocol", "run", "SynapseRun", "ltp_rule_set", "calibrate_ca_unit", "CA_UNIT_UM",
            "GB_SET", "SynapseModel", "T_READOUT", "T_EQUILIBRATE"]
@@ -341,7 +341,7 @@ def calibrate_ca_unit(*, xtol_um: float = 1e-3) -> float:
 
 
 class SynapseModel(PlasticityModel):
-    """The composed L5 synapse as a registry model (``nmdakin stdp --model synapse --condition AP5 ...``).
+    """The composed L5 synapse as a plasticity model (``nmdakin stdp --model synapse --condition AP5 ...``).
 
     Method ``"ode"``: the composed kinetic scheme is simulated (native solver)
     and the postsynaptic change read with the Graupner-Brunel analytic formula
@@ -373,5 +373,3 @@ class SynapseModel(PlasticityModel):
         post = np.asarray(post_times, dtype=float).ravel()
         return _simulate(scheme(condition), pre, post, n_points=3, **options).change
 
-
-register(SynapseModel(), replace=True)

@@ -490,7 +490,7 @@ def test_ligand_lookup_errors():
 
 # --------------------------------------------------------------------------- CLI
 def _parser():
-    from models.cli_chronic import add_subcommands
+    from models.cli.binding import add_subcommands
 
     ap = argparse.ArgumentParser(prog="nmdakin")
     add_subcommands(ap.add_subparsers(dest="command", required=True))

@@ -306,7 +306,7 @@ def test_every_parameter_has_source_or_explained_choice():
 
 # --------------------------------------------------------------------------- CLI
 def _parser():
-    from models.cli_chronic import add_subcommands
+    from models.cli.chronic import add_subcommands
 
     ap = argparse.ArgumentParser(prog="nmdakin")
     add_subcommands(ap.add_subparsers(dest="command", required=True))

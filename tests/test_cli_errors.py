@@ -131,7 +131,7 @@ def test_every_output_option_refuses_a_folder_before_working(tmp_path, capsys, a
     for mod, name in [(models.experiments, "stdp"), (models.pharmacology, "pharmacology"),
                       (models.skolnick1996, "simulate_chronic"), (models.binding_assays, "saturation")]:
         monkeypatch.setattr(mod, name, boom)
-    monkeypatch.setattr("models.cli_export.load_model", boom)
+    monkeypatch.setattr("models.cli.export.load_model", boom)
     rc, err = run([a.format(d=tmp_path) for a in argv], capsys)
     assert rc == 2
     one_line(err, "cannot write")

@@ -229,7 +229,7 @@ def test_check_units_needs_a_scheme():
 # --------------------------------------------------------------------------- the library
 def _library():
     from models import calcium, destexhe1994, mg_block
-    from models.cli_export import library_builders
+    from models.cli.export import library_builders
 
     out = {}
     for name, builder in library_builders().items():

@@ -11,7 +11,8 @@ import pytest
 from kinetics.errors import ArgumentError
 from models import experiments, registry
 from models import graupner_brunel2012 as gb
-from models.cli_experiments import add_subcommands, parse_dt
+from models.cli import models as cli_models
+from models.cli.stdp import add_subcommands, parse_dt
 
 DATA = json.loads((Path(__file__).parent / "data" / "graupner_brunel2012.json").read_text())
 SJOSTROM = DATA["sjostrom2001"]
@@ -21,6 +22,7 @@ def run_cli(argv):
     parser = argparse.ArgumentParser(prog="nmdakin")
     sub = parser.add_subparsers(dest="command", required=True)
     add_subcommands(sub)
+    cli_models.add_subcommands(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -98,17 +100,17 @@ def test_frequency_with_the_ode_method_and_a_custom_grid():
 
 # --------------------------------------------------------------------------- registry
 def test_registry_lists_the_model_with_every_set_and_source():
-    rows = registry.list_models()
+    rows = [r for r in (cli_models._row(e) for e in registry.available()) if r["kind"] == "plasticity"]
     gbrow = next(r for r in rows if r["name"] == "graupner-brunel-2012")
     assert len(gbrow["sets"]) == 9 and all(s["source"] for s in gbrow["sets"])
     assert gbrow["methods"] == ["analytic", "ode", "sde"] and gbrow["conditions"] == ["control"]
-    m = registry.get_model("graupner-brunel-2012")
+    m = registry.get("graupner-brunel-2012")
     assert m.default_set_for("frequency") == "cortical_slices" and m.default_set_for("stdp") == "DP"
 
 
 def test_registry_errors_name_the_closest_match():
     with pytest.raises(ArgumentError, match="unknown model `graupner-brunel`; did you mean `graupner-brunel-2012`"):
-        registry.get_model("graupner-brunel")
+        registry.get("graupner-brunel")
     with pytest.raises(ArgumentError, match="did you mean `sde`"):
         experiments.stdp(method="sdee")
     with pytest.raises(ArgumentError, match="has no condition `MK-801`"):
@@ -121,8 +123,9 @@ def test_registry_errors_name_the_closest_match():
         experiments.stdp(pairs=0)
     with pytest.raises(ArgumentError, match="`freq_hz` must be > 0"):
         experiments.frequency(freq_hz=[10.0, -1.0])
-    with pytest.raises(ArgumentError, match="already registered"):
-        registry.register(registry.GraupnerBrunelModel())
+    # no registration: the table is static, and a model instance of your own is used as it is
+    mine = registry.GraupnerBrunelModel()
+    assert registry.get(mine) is mine and not hasattr(registry, "register")
     assert experiments.stdp(dt_ms=[10.0], condition="control")["condition"] == "control"
 
 

@@ -1,4 +1,4 @@
-"""``nmdakin export`` (models.cli_export), through a parser built here as the main CLI builds its own."""
+"""``nmdakin export`` (models.cli.export), through a parser built here as the main CLI builds its own."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ import kinetics as kx
 from kinetics.jsonformat import read_json
 from kinetics.sbml import read_sbml, read_sbml_model
 from models import destexhe1994
-from models.cli_export import add_subcommands, library_builders
+from models.cli.export import add_subcommands, library_builders
 
 
 def run(argv):

@@ -56,7 +56,7 @@ def demo_protocol(scheme, *, waveform=True):
 def _library() -> dict:
     """Every library scheme: zero-argument builders of models/, all Destexhe rate sets, Mg-block current models."""
     from models import calcium, destexhe1994, mg_block
-    from models.cli_export import library_builders
+    from models.cli.export import library_builders
 
     out, dropped = {}, set()
     for name, builder in library_builders().items():

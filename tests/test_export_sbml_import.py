@@ -175,8 +175,8 @@ def test_level2_files_are_converted():
 
 # --------------------------------------------------------------------------- CLI: nmdakin simulate FILE.xml
 def _simulate_parser():
-    """The main CLI's `simulate` parser (models/cli.py) with --amounts added, dispatching to simulate_sbml."""
-    from models.cli_export import add_sbml_simulate_options, simulate_sbml
+    """The main CLI's `simulate` parser (models/cli/simulate.py) with --amounts added, dispatching to simulate_sbml."""
+    from models.cli.simulate import add_sbml_simulate_options, simulate_sbml
 
     parser = argparse.ArgumentParser(prog="nmdakin")
     sub = parser.add_subparsers()

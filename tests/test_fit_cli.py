@@ -1,4 +1,4 @@
-"""The experiment file (kinetics.fitting.experiment_file), the shipped example and `nmdakin fit` (models.cli_fit)."""
+"""The experiment file (kinetics.fitting.experiment_file), the shipped example and `nmdakin fit` (models.cli.fit)."""
 import argparse
 import importlib.util
 import json
@@ -9,8 +9,8 @@ import pytest
 
 from kinetics import ArgumentError, ParseError, ProtocolError, SchemeError
 from kinetics.fitting import read_experiment
-from models import cli_fit, destexhe1994
-from models.builders import scheme_builder
+from models import destexhe1994, scheme_builder
+from models.cli import fit as cli_fit
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fit_destexhe"
 TRUTH = destexhe1994.five_state().parameter_values()

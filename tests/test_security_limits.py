@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.builders import scheme_builder
+from models import scheme_builder
 import kinetics as kx
 from kinetics.errors import ArgumentError, ParseError, ProtocolError, SchemeError, SolverError
 from kinetics.expressions import parse_equation, parse_expression
@@ -314,7 +314,7 @@ def test_toml_nesting_and_size_limits(tmp_path, text, error, match):
 
 @pytest.mark.parametrize("builder, error, match", [
     ("cli.main", SchemeError, r"`main` is not a builder of `models.cli` \(a function returning a Scheme\)"),
-    ("registry.get_model", SchemeError, r"`get_model` is not a builder of `models.registry`"),
+    ("registry.get", SchemeError, r"`get` is not a builder of `models.registry`"),
     ("destexhe1994.rates", SchemeError, r"`rates` is not a builder.*choose one of \['five_state', 'two_state'\]"),
     ("__main__.main", ArgumentError, r"must be MODULE.FUNCTION"),
 ])

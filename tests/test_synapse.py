@@ -12,7 +12,7 @@ import pytest
 import kinetics as kx
 from kinetics.errors import ArgumentError
 from models import experiments, manipulations as mp, pharmacology as ph, registry, synapse as sy
-from models.cli_pharmacology import add_subcommands
+from models.cli.pharmacology import add_subcommands
 
 DATA = json.loads((Path(__file__).parent / "data" / "presynaptic_tltd.json").read_text())
 
@@ -121,7 +121,7 @@ def test_ltp_rule_is_the_potentiation_arm_of_cortical_slices():
 
 
 def test_registered_model_runs_stdp_with_a_condition():
-    m = registry.get_model("synapse")
+    m = registry.get("synapse")
     assert m.conditions == mp.CONDITION_NAMES and m.methods == ("ode",)
     r = experiments.stdp("synapse", dt_ms=[-25.0, 25.0], freq_hz=1.0, pairs=20, condition="AP5")
     assert r["condition"] == "AP5" and r["set"] == "L5"

@@ -16,7 +16,7 @@ parameter values and bounds are in each parameter's declared unit (``1/s`` for t
     description = "Destexhe five-state rates from EPSCs at three glutamate conditions"
 
     [model]
-    builder = "destexhe1994.five_state"       # MODULE.FUNCTION in nmdakin's models package, or
+    builder = "destexhe1994.five_state"       # a name the caller's resolve_builder knows, or
     # file = "my_scheme.txt"                  # a scheme file in the kinetics text format
     options = { rate_set = "destexhe1994" }   # keyword arguments of the builder (strings, numbers, booleans)
     transforms = [                            # optional: builders applied in turn to the scheme
@@ -179,8 +179,8 @@ def _scalars(table, what, loc, where):
 def _resolve_builder(text, loc, where, resolve):
     if resolve is None:
         raise loc.error(where, f"the experiment names a builder ({short_repr(text)}) but no `resolve_builder` was "
-                               "given to turn it into a function; pass one (the nmdakin command line passes "
-                               "`models.builders.scheme_builder`, which accepts the library's scheme builders)",
+                               "given to turn it into a function; pass one (for nmdakin's model library: "
+                               "`resolve_builder=models.scheme_builder`, what `nmdakin fit` passes)",
                         ArgumentError)
     try:
         fn = resolve(text)
@@ -200,7 +200,7 @@ def _load_model(table, loc: _Where, folder: Path, resolve):
     where = "model"
     _check_keys(table, _MODEL, where, loc)
     if ("builder" in table) == ("file" in table):
-        raise loc.error(where, "give exactly one of `builder` (a function of the models package) or `file` "
+        raise loc.error(where, "give exactly one of `builder` (a scheme builder's name) or `file` "
                                "(a scheme in the kinetics text format)")
     options = _scalars(table.get("options", {}), "options", loc, where)
     if "builder" in table:
@@ -420,8 +420,9 @@ def read_experiment(path, *, resolve_builder=None) -> Experiment:
 
     ``resolve_builder(name)`` turns the text of a ``builder`` (model or transform) into the function to
     call; it raises a :class:`~kinetics.errors.KineticsError` (or ``LookupError``) for a name it does not
-    allow; it is required when the file names a builder (the engine knows no model library:
-    ``models.builders.scheme_builder`` is the one for nmdakin's models, which ``nmdakin fit`` passes). Files named in the experiment (data, scheme) must lie in the experiment file's folder or below.
+    allow. It is required when the file names a builder: the engine knows no model library (``nmdakin fit``
+    passes the resolver of nmdakin's model library, which accepts only the scheme builders its registry
+    lists). Files named in the experiment (data, scheme) must lie in the experiment file's folder or below.
     The file is at most :data:`MAX_EXPERIMENT_BYTES` bytes and nests at most :data:`MAX_TOML_DEPTH` levels.
 
     Raises

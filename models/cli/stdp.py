@@ -1,4 +1,4 @@
-"""Command-line subcommands of the plasticity experiments: ``stdp``, ``frequency``, ``models``.
+"""``nmdakin stdp`` and ``nmdakin frequency``: the plasticity experiments of :mod:`models.experiments`.
 
 ``nmdakin stdp --model MODEL [--set NAME] --dt -100:100:5 --freq 1 --pairs 60 [--method analytic|ode|sde]
 [--condition NAME] --json OUT [--plot PNG]``
@@ -6,24 +6,21 @@
 ``nmdakin frequency --model MODEL [--set NAME] --dt 10 -10 --freq 0.1 10 20 40 50 --json OUT [--plot PNG]``
     Sjostrom et al. 2001 protocol (5 pairs x 15 every 10 s); JSON ``{..., "freq_hz": [...], "dt_ms": [...],
     "change": [[...]]}`` (rows follow dt_ms, columns freq_hz).
-``nmdakin models [--json OUT]``
-    The registered models, their parameter sets and sources.
 
 ``--dt`` takes numbers and ranges ``start:stop:step`` (``stop`` included when
 it is on the grid), e.g. ``--dt -100:100:5`` or ``--dt -50 -10 10 50``.
 
-Wire into the main parser with ``add_subcommands(subparsers)``; each
-subcommand's ``func(args)`` returns the exit code (errors raise
-:class:`kinetics.errors.KineticsError`).
+``--model`` is a plasticity model of the registry (``nmdakin models``).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 
-__all__ = ["add_subcommands", "parse_dt", "MAX_POINTS"]
+from ._common import check_output, write_json
+
+__all__ = ["add_subcommands", "parse_dt", "cmd_stdp", "cmd_frequency", "MAX_POINTS"]
 
 #: Largest number of values one ``--dt`` range may produce.
 MAX_POINTS = 100_000
@@ -71,19 +68,6 @@ def _flatten(lists) -> list:
     return [x for sub in lists for x in sub]
 
 
-def _check_output(path, what):
-    """``path`` checked before any work (:func:`kinetics.io.check_output_path`); ``None`` stays ``None``."""
-    from kinetics.io import check_output_path
-
-    return check_output_path(path, what, figure=(what == "figure"))
-
-
-def _write_json(path, result):
-    from kinetics.io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
-
-
 def _options(args) -> dict:
     out = {}
     if getattr(args, "synapses", None) is not None:
@@ -94,13 +78,13 @@ def _options(args) -> dict:
 
 
 def cmd_stdp(args) -> int:
-    from .experiments import plot_stdp, stdp
+    from models.experiments import plot_stdp, stdp
 
-    json_path = _check_output(args.json, "JSON")
-    plot_path = _check_output(args.plot, "figure")
+    json_path = check_output(args.json, "JSON")
+    plot_path = check_output(args.plot, "figure")
     result = stdp(args.model, args.set, dt_ms=_flatten(args.dt), freq_hz=args.freq, pairs=args.pairs,
                   method=args.method, condition=args.condition, seed=args.seed, **_options(args))
-    _write_json(json_path, result)
+    write_json(json_path, result)
     print(f"{result['model']} [{result['set']}], {result['method']}: {result['pairs']} pairs at "
           f"{result['freq_hz']:g} Hz")
     print("   dt (ms)   change")
@@ -115,14 +99,14 @@ def cmd_stdp(args) -> int:
 
 
 def cmd_frequency(args) -> int:
-    from .experiments import frequency, plot_frequency
+    from models.experiments import frequency, plot_frequency
 
-    json_path = _check_output(args.json, "JSON")
-    plot_path = _check_output(args.plot, "figure")
+    json_path = check_output(args.json, "JSON")
+    plot_path = check_output(args.plot, "figure")
     result = frequency(args.model, args.set, dt_ms=_flatten(args.dt), freq_hz=args.freq, pairs=args.pairs,
                        bursts=args.bursts, burst_period_ms=args.burst_period, method=args.method,
                        condition=args.condition, seed=args.seed, **_options(args))
-    _write_json(json_path, result)
+    write_json(json_path, result)
     print(f"{result['model']} [{result['set']}], {result['method']}: {result['pairs']} pairs x "
           f"{result['bursts']} bursts every {result['burst_period_ms']:g} ms")
     print("  dt (ms) | " + " ".join(f"{f:>8g} Hz" for f in result["freq_hz"]))
@@ -134,27 +118,9 @@ def cmd_frequency(args) -> int:
     return 0
 
 
-def cmd_models(args) -> int:
-    from .registry import list_models
-
-    rows = list_models()
-    json_path = _check_output(getattr(args, "json", None), "JSON")
-    for row in rows:
-        print(f"{row['name']}: {row['description']}")
-        print(f"  reference: {row['reference']}")
-        print(f"  methods: {', '.join(row['methods'])}; conditions: {', '.join(row['conditions'])}; "
-              f"default set: {row['default_set']}")
-        for s in row["sets"]:
-            print(f"  - {s['name']}: {s['source']}")
-    if json_path is not None:
-        _write_json(json_path, {"models": rows})
-        print(f"wrote {json_path}")
-    return 0
-
-
 def _common(p, *, default_dt, dt_help):
     p._negative_number_matcher = _NEGATIVE_VALUE
-    p.add_argument("--model", default="graupner-brunel-2012", help="registered model (see `nmdakin models`)")
+    p.add_argument("--model", default="graupner-brunel-2012", help="plasticity model (see `nmdakin models`)")
     p.add_argument("--set", help="parameter set (default: the model's choice for this experiment)")
     p.add_argument("--dt", nargs="+", type=parse_dt, default=[parse_dt(t) for t in default_dt], metavar="DT",
                    help=dt_help)
@@ -169,7 +135,7 @@ def _common(p, *, default_dt, dt_help):
 
 
 def add_subcommands(subparsers) -> None:
-    """Add ``stdp``, ``frequency`` and ``models`` to an argparse ``subparsers`` object."""
+    """Add ``stdp`` and ``frequency`` to an argparse ``subparsers`` object."""
     p = subparsers.add_parser("stdp", help="STDP curve of a plasticity model; JSON and optional PNG",
                               description="Change of synaptic strength vs spike timing (pairing protocol).")
     _common(p, default_dt=["-100:100:5"], dt_help="timings t_post - t_pre in ms: numbers and start:stop:step "
@@ -190,6 +156,3 @@ def add_subcommands(subparsers) -> None:
                    help="burst onset-to-onset period in ms (default 10000)")
     p.set_defaults(func=cmd_frequency)
 
-    p = subparsers.add_parser("models", help="list the plasticity models, their parameter sets and sources")
-    p.add_argument("--json", default=None, metavar="OUT", help="also write the list as JSON")
-    p.set_defaults(func=cmd_models)

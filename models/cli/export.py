@@ -1,91 +1,53 @@
-"""``nmdakin export`` and the SBML side of ``nmdakin simulate``.
+"""``nmdakin export``: a library model or a scheme file in another format.
 
 ``nmdakin export MODEL --format FMT -o OUT [--t-end T] [--pulse INPUT=T1,T2,...] [--hold INPUT=VALUE]``
     Export a model to ``latex``, ``sbml``, ``nmodl``, ``c``, ``python`` or ``json``
     (see :mod:`kinetics.exporters`). MODEL is a file (a scheme in the kinetics text
     format, ``.json`` from ``export --format json``, or SBML ``.xml``/``.sbml``)
-    or a library model: ``MODULE[.BUILDER][:SET]``, e.g. ``destexhe1994``,
-    ``destexhe1994.two_state``, ``destexhe1994.five_state:hessler1993``,
-    ``synapse`` (``nmdakin export list --format json -o -`` lists them). ``--pulse``
-    adds square pulses (``--pulse-amplitude``, ``--pulse-width``) and ``--hold``
-    clamps an input from t = 0: the protocol the ``sbml``, ``nmodl``, ``c`` and
-    ``python`` exports reproduce on their own (``--t-end`` is then required).
-    ``-o -`` writes to standard output.
-
-``nmdakin simulate FILE.xml --t-end T --points N --csv OUT [--amounts ID,ID]``
-    :func:`simulate_sbml`, which the main CLI calls for ``.xml``/``.sbml`` files
-    (:func:`add_sbml_simulate_options` adds ``--amounts`` to its parser). The CSV
-    has ``time``, every species id (its concentration unless the species has
-    only substance units, or its amount for the ids in ``--amounts``), and every
-    parameter or compartment that changes over time.
+    or a scheme builder of the registry (:mod:`models.registry`, ``nmdakin models``):
+    ``MODULE[.BUILDER][:ARG]``, e.g. ``destexhe1994`` (a module's first builder),
+    ``destexhe1994.two_state``, ``destexhe1994.five_state:hessler1993`` (the builder's
+    first argument), ``pharmacokinetics.one_compartment:imipramine``, ``synapse``. ``--pulse`` adds square pulses (``--pulse-amplitude``,
+    ``--pulse-width``) and ``--hold`` clamps an input from t = 0: the protocol the ``sbml``,
+    ``nmodl``, ``c`` and ``python`` exports reproduce on their own (``--t-end`` is then
+    required). ``-o -`` writes to standard output.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
-import pkgutil
 import sys
 from pathlib import Path
 
-__all__ = ["add_subcommands", "add_sbml_simulate_options", "simulate_sbml", "cmd_export", "library_builders",
-           "load_model"]
-
-#: Modules of the models package that hold no scheme builders.
-_NOT_MODELS = {"registry", "experiments", "pharmacology", "__main__"}
+__all__ = ["add_subcommands", "cmd_export", "library_builders", "load_model"]
 
 
 def library_builders() -> dict:
-    """``{"module.builder": function}`` for every builder in :mod:`models` callable without arguments.
+    """``{"module.builder": function}`` of the registry's scheme builders that need no argument."""
+    from models import registry
 
-    A builder is a public function (in the module's ``__all__``) whose
-    parameters all have defaults and whose return annotation is ``Scheme``.
-    """
-    import models
-
-    out = {}
-    for info in pkgutil.iter_modules(models.__path__):
-        if info.name.startswith("cli") or info.name in _NOT_MODELS or info.name.startswith("_"):
-            continue
-        try:
-            mod = importlib.import_module(f"models.{info.name}")
-        except ImportError:  # pragma: no cover - a model with a missing optional dependency
-            continue
-        for name in getattr(mod, "__all__", ()):
-            f = getattr(mod, name, None)
-            fn = inspect.unwrap(f) if callable(f) else None
-            if not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
-                continue
-            sig = inspect.signature(fn)
-            ret = sig.return_annotation
-            ret = ret if isinstance(ret, str) else getattr(ret, "__name__", "")
-            if not (ret == "Scheme" or ret.endswith(".Scheme")):
-                continue
-            if any(p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                   for p in sig.parameters.values()):
-                continue
-            out[f"{info.name}.{name}"] = f
-    return out
+    return {e.name: e.load() for e in registry.available("scheme") if not e.requires}
 
 
 def _resolve_library(spec: str):
     from kinetics.errors import ArgumentError, did_you_mean
+    from models import registry
 
-    builders = library_builders()
     name, _, arg = spec.partition(":")
-    name = name.replace("-", "_")
-    if name in builders:
-        func = builders[name]
-    else:
-        in_module = [k for k in builders if k.split(".")[0] == name]
-        if not in_module:
-            modules = sorted({k.split(".")[0] for k in builders})
-            raise ArgumentError(f"unknown model `{spec}`" + did_you_mean(name, modules + list(builders))
-                                + f"; give a file or one of: {', '.join(sorted(builders))}")
-        func = builders[in_module[0]]
-    if arg:
-        return func(arg)
-    return func()
+    entries = registry.available("scheme")
+    key = name.strip().lower().replace("-", "_")
+    entry = next((e for e in entries if e.name.lower() == key), None)
+    if entry is None:
+        entry = next((e for e in entries if e.module == key), None)     # a module: its first builder
+    if entry is None:
+        names = [e.name for e in entries]
+        modules = sorted({e.module for e in entries})
+        raise ArgumentError(f"unknown model `{spec}`" + did_you_mean(key, modules + names)
+                            + f"; give a file or one of: {', '.join(sorted(names))}")
+    if entry.requires and not arg:
+        raise ArgumentError(f"`{entry.name}` needs its `{entry.requires[0]}`: give `{entry.name}:"
+                            f"{entry.requires[0].upper()}`")
+    func = entry.load()
+    return func(arg) if arg else func()
 
 
 def load_model(spec: str):
@@ -200,46 +162,3 @@ def add_subcommands(subparsers) -> None:
                    help="nmodl: how voltage inputs are supplied (default v)")
     p.add_argument("--fragment", action="store_true", help="latex: a fragment instead of a standalone document")
     p.set_defaults(func=cmd_export)
-
-
-def _id_list(text: str) -> list:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
-def add_sbml_simulate_options(parser) -> None:
-    """Add ``--amounts ID,ID`` to the ``simulate`` parser (used for SBML files only)."""
-    parser.add_argument("--amounts", type=_id_list, default=None, metavar="ID,ID",
-                        help="SBML: report these species as amounts instead of concentrations")
-
-
-def simulate_sbml(args) -> int:
-    """Simulate an SBML file (``args.file``) with its events; write ``args.csv``.
-
-    Uses ``args.t_end``, ``args.points`` and, when present, ``args.amounts``,
-    ``args.param`` (``[(id, value)]`` in the SBML model's units), ``args.method``,
-    ``args.rtol`` and ``args.atol``.
-    """
-    import numpy as np
-
-    from kinetics.io import atomic_write_text, check_output_path
-    from kinetics.errors import ArgumentError
-    from kinetics.sbml import read_sbml_model
-
-    if args.points < 2:
-        raise ArgumentError("--points must be at least 2")
-    check_output_path(args.csv, "CSV")
-    model = read_sbml_model(args.file)
-    params = {}
-    for name, value in getattr(args, "param", None) or []:
-        params[model.renamed.get(name, name)] = value
-    t_eval = np.linspace(0.0, float(args.t_end), int(args.points))
-    kw = {k: getattr(args, k) for k in ("method", "rtol", "atol") if getattr(args, k, None) is not None}
-    df = model.simulate(float(args.t_end), t_eval, amounts=getattr(args, "amounts", None) or (),
-                        params=params or None, **kw)
-    cols = list(df.columns)
-    lines = [",".join(cols)]
-    for row in df.itertuples(index=False):
-        lines.append(",".join(repr(float(x)) for x in row))
-    atomic_write_text(args.csv, "\n".join(lines) + "\n")
-    print(f"wrote {args.csv}: {len(df)} rows, columns {', '.join(cols)}")
-    return 0

@@ -6,24 +6,22 @@
     chart. Conditions whose manipulation has no target in the model
     (``"represented": false``) are marked "not represented in the model".
 
-Importing this module registers the ``synapse`` model (:mod:`models.synapse`),
-so ``nmdakin stdp --model synapse`` and ``nmdakin frequency --model synapse``
-work once :func:`add_subcommands` is wired into the command line.
+The same model runs the STDP and frequency experiments: ``nmdakin stdp --model synapse --condition AP5``.
 """
 from __future__ import annotations
 
-from .cli_experiments import _check_output, _write_json
+from ._common import check_output, write_json
 
 __all__ = ["add_subcommands", "cmd_pharmacology"]
 
 
 def cmd_pharmacology(args) -> int:
-    from .pharmacology import plot_pharmacology, pharmacology
+    from models.pharmacology import plot_pharmacology, pharmacology
 
-    json_path = _check_output(args.json, "JSON")
-    plot_path = _check_output(args.plot, "figure")
+    json_path = check_output(args.json, "JSON")
+    plot_path = check_output(args.plot, "figure")
     result = pharmacology(args.conditions)
-    _write_json(json_path, result)
+    write_json(json_path, result)
     print(f"{'condition':26s} {'tLTD':>7s} {'tLTP':>7s}   expected (tLTD / tLTP)")
     for row in result["conditions"]:
         exp = result["expected"][row["name"]]
@@ -41,7 +39,7 @@ def cmd_pharmacology(args) -> int:
 
 def add_subcommands(subparsers) -> None:
     """Add the ``pharmacology`` subcommand to an ``argparse`` subparsers object."""
-    from .manipulations import CONDITION_NAMES
+    from models.manipulations import CONDITION_NAMES
 
     p = subparsers.add_parser("pharmacology", help="tLTD/tLTP of the L5 synapse model under each condition",
                               description="The pharmacology table of Thomazeau et al. 2025 (eLife 14:RP106284) "

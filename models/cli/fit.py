@@ -10,7 +10,8 @@ writes the result as JSON and, with ``--plot``, an overview figure (data vs fit,
 profiles). Exit status: 0 when the fit converged, 3 when the optimiser stopped without converging (results are
 still written), 2 for bad input.
 
-:func:`add_subcommands` adds the subcommand to the parser of ``models/cli.py``.
+A ``builder`` named in the file must be a scheme builder or transform of the model registry
+(:func:`models.registry.scheme_builder`, ``nmdakin models``).
 """
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ def cmd_fit(args) -> int:
     from kinetics.executor import check_scheduler_address, connect_scheduler
     from kinetics.fitting import read_experiment
 
-    from .builders import scheme_builder
+    from models.registry import scheme_builder
 
-    from .cli import check_input_path
+    from ._common import check_input_path
 
     client = None
     try:
