@@ -40,9 +40,17 @@ class NumpyFunctions:
     observables: Callable
 
 
+def lambdify_modules() -> list:
+    """The namespaces of every numpy function made from an expression: numpy, plus scipy's error functions
+    (numpy has no ``erf``)."""
+    from scipy.special import erf, erfc
+
+    return [{"erf": erf, "erfc": erfc}, "numpy"]
+
+
 def _lambdify(system: OdeSystem, exprs):
     args = [system.t, list(system.y), list(system.p), list(system.u)]
-    return sympy.lambdify(args, exprs, modules="numpy", cse=True, docstring_limit=0)
+    return sympy.lambdify(args, exprs, modules=lambdify_modules(), cse=True, docstring_limit=0)
 
 
 def numpy_functions(system: OdeSystem) -> NumpyFunctions:

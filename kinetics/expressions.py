@@ -20,7 +20,8 @@ Expression syntax
   ``sqrt``, ``sin``, ``cos``, ``tan``, ``sinh``, ``cosh``, ``tanh``, ``abs``,
   ``min(a, b, ...)``, ``max(a, b, ...)``, ``pow(a, b)``, ``heaviside(x)``
   (the step with ``heaviside(0) = 1``; ``heaviside(x, h0)`` sets the value at
-  0), ``sigmoid(x) = 1/(1 + exp(-x))``;
+  0), ``sigmoid(x) = 1/(1 + exp(-x))``, ``erf(x)`` and ``erfc(x) = 1 - erf(x)``
+  (the error function: Gaussian cumulative distributions);
 * ``piecewise(v1, c1, v2, c2, ..., otherwise)``: the first ``v_i`` whose
   condition ``c_i`` holds, else ``otherwise``. Conditions are comparisons
   ``< <= > >= == !=`` (chains such as ``0 < x < 1`` allowed) combined with
@@ -110,6 +111,8 @@ _FUNCTIONS = {
     "pow": (2, 2, lambda a, b: a ** b),
     "heaviside": (1, 2, _heaviside),
     "sigmoid": (1, 1, _sigmoid),
+    "erf": (1, 1, sympy.erf),
+    "erfc": (1, 1, sympy.erfc),
     "piecewise": (3, None, None),  # handled specially (conditions)
 }
 #: Names of the functions an expression may call.
@@ -119,7 +122,8 @@ _CONSTANTS = {"pi": sympy.pi}
 # sympy heads format_expression can write (anything else sympy's evaluation
 # introduces, e.g. ``re`` in ``abs(exp(x)) -> exp(re(x))``, is rejected by the parser)
 _WRITABLE_FUNCS = (sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh,
-                   sympy.tanh, sympy.Abs, sympy.Min, sympy.Max, sympy.Heaviside, sympy.Piecewise)
+                   sympy.tanh, sympy.erf, sympy.erfc, sympy.Abs, sympy.Min, sympy.Max, sympy.Heaviside,
+                   sympy.Piecewise)
 
 _COMPARE = {ast.Lt: (sympy.Lt, "<"), ast.LtE: (sympy.Le, "<="), ast.Gt: (sympy.Gt, ">"),
             ast.GtE: (sympy.Ge, ">="), ast.Eq: (sympy.Eq, "=="), ast.NotEq: (sympy.Ne, "!=")}
@@ -216,8 +220,14 @@ def _leaf_value(e):
     return complex(math.nan)  # oo, zoo, nan, true, false...: rejected elsewhere or not a magnitude
 
 
+def _real_only(f):
+    """A real function of a complex value: NaN off the real axis (a magnitude check, not a value)."""
+    return lambda z: complex(f(z.real)) if z.imag == 0 else complex(math.nan)
+
+
 _UNARY = {sympy.exp: cmath.exp, sympy.sin: cmath.sin, sympy.cos: cmath.cos, sympy.tan: cmath.tan,
-          sympy.sinh: cmath.sinh, sympy.cosh: cmath.cosh, sympy.tanh: cmath.tanh}
+          sympy.sinh: cmath.sinh, sympy.cosh: cmath.cosh, sympy.tanh: cmath.tanh,
+          sympy.erf: _real_only(math.erf), sympy.erfc: _real_only(math.erfc)}
 
 
 def _combine(e, vals):
@@ -827,7 +837,7 @@ class _Printer(StrPrinter):
 
     def _print_Function(self, expr):
         if isinstance(expr, (sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan,
-                             sympy.sinh, sympy.cosh, sympy.tanh)):
+                             sympy.sinh, sympy.cosh, sympy.tanh, sympy.erf, sympy.erfc)):
             return f"{type(expr).__name__}(" + ", ".join(self._print(a) for a in expr.args) + ")"
         raise SchemeError(f"cannot write the function `{type(expr).__name__}` in the expression syntax "
                           f"(allowed: {', '.join(sorted(_FUNCTIONS))})")

@@ -404,3 +404,31 @@ def test_parse_equation_errors(text, pattern):
 def test_parse_equation_line():
     with pytest.raises(ParseError, match=r"^f:3: expected `->`"):
         parse_equation("A B", source="f", line=3)
+
+
+def test_error_function():
+    """erf/erfc parse, write back, evaluate alike in numpy and in the native (C) code, and are refused by SBML
+    (MathML has no error function) with a clear message."""
+    import math
+
+    import numpy as np
+
+    import kinetics as kx
+    from kinetics.exporters import export
+
+    e = parse_expression("erf(x/2) + erfc(y)")
+    assert e == sympy.erf(sympy.Symbol("x") / 2) + sympy.erfc(sympy.Symbol("y"))
+    assert parse_expression(format_expression(e)) == e
+    assert float(parse_expression("erf(0.5)")) == pytest.approx(math.erf(0.5), rel=1e-15)
+    s = kx.Scheme("erf_decay", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("k", 0.3, "1/ms")],
+                  reactions=[kx.reaction("A ->", "k*(1 + erf(A - 0.5))")],
+                  observables=[kx.Observable("z", "erfc(A)")])
+    native = kx.simulate(s, t_end=5.0, t_eval=[0.0, 2.5, 5.0], rtol=1e-10, atol=1e-12)
+    lsoda = kx.simulate(s, t_end=5.0, t_eval=[0.0, 2.5, 5.0], method="LSODA", rtol=1e-10, atol=1e-12)
+    assert np.allclose(native["A"], lsoda["A"], rtol=1e-6)
+    assert np.allclose(native["z"], [math.erfc(a) for a in native["A"]], rtol=1e-12)
+    ns = {}
+    exec(compile(export(s, "python"), "erf_decay.py", "exec"), ns)
+    assert np.allclose(ns["simulate"](t_eval=[0.0, 2.5, 5.0])["z"], native["z"], rtol=1e-6)
+    with pytest.raises(SchemeError, match="no error function"):
+        export(s, "sbml")

@@ -156,7 +156,8 @@ class _Printer(StrPrinter):
     def _print_Function(self, expr):
         fn = {sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
               sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.tanh: "tanh", sympy.asin: "asin", sympy.acos: "acos",
-              sympy.atan: "atan", sympy.floor: "floor", sympy.ceiling: "ceil"}
+              sympy.atan: "atan", sympy.floor: "floor", sympy.ceiling: "ceil", sympy.erf: "erf",
+              sympy.erfc: "erfc"}
         for cls, name in fn.items():
             if isinstance(expr, cls):
                 return f"{name}(" + ", ".join(self._print(a) for a in expr.args) + ")"

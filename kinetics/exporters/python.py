@@ -73,7 +73,11 @@ class _Scalar(_NamesAndFloats, PythonCodePrinter):
 
 
 class _Vector(_NamesAndFloats, NumPyPrinter):
-    pass
+    def _print_erf(self, expr):
+        return f"scipy.special.erf({self._print(expr.args[0])})"
+
+    def _print_erfc(self, expr):
+        return f"scipy.special.erfc({self._print(expr.args[0])})"
 
 
 def _list(values, fmt=fmt_float, per_line=6, indent="    "):
@@ -136,7 +140,7 @@ def export(scheme, *, protocol=None, t_end=None) -> str:
              "PARAMETER_SOURCES).")
     L += [py_docstring(x) for x in renaming_note(names)]
     L += ["", "    python this_file.py [--points N] [--t-end T] [--rtol R] [--atol A]   # CSV on stdout", '"""',
-          "import argparse", "import math", "import sys", "", "import numpy", "from scipy.integrate import solve_ivp",
+          "import argparse", "import math", "import sys", "", "import numpy", "import scipy.special", "from scipy.integrate import solve_ivp",
           "", f"STATES = {tuple(s.species_names)!r}", f"PARAMETERS = {tuple(s.parameter_names)!r}",
           f"INPUTS = {tuple(s.input_names)!r}", f"OBSERVABLES = {tuple(s.observable_names)!r}",
           "DEFAULT_PARAMETERS = {" + ", ".join(f"{n!r}: {fmt_float(pvals[n])}" for n in s.parameter_names) + "}",

@@ -30,6 +30,7 @@ import numpy as np
 import sympy
 
 from ..cache import LRUCache
+from ..codegen import lambdify_modules
 from ..errors import ArgumentError, SchemeError, SolverError, did_you_mean
 from ..model import compile as compile_model
 from ..scheme import as_scheme
@@ -113,7 +114,7 @@ class _Runtime:
         q = [sympy.Symbol(n) for n in obj.observation_names[k]]
         grads = [expr.diff(s) for s in sysm.y] + [expr.diff(s) for s in sysm.p] + [expr.diff(s) for s in q]
         args = [sysm.t, list(sysm.y), list(sysm.p), list(sysm.u), q]
-        return sympy.lambdify(args, [expr] + grads, modules="numpy", cse=True, docstring_limit=0)
+        return sympy.lambdify(args, [expr] + grads, modules=lambdify_modules(), cse=True, docstring_limit=0)
 
 
 def _check_conditions(d: SummaryDataset, parameters) -> None:

@@ -83,6 +83,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
+from ..codegen import lambdify_modules
 from ..errors import ArgumentError, ParseError, SchemeError, SolverError, did_you_mean
 from ..protocol import Protocol
 from .dataset import ESTIMATE, Dataset, _float_array
@@ -818,5 +819,5 @@ class _SummaryRuntime:
         for name, expr in plan.point_exprs.items():
             grads = [expr.diff(s) for s in sysm.y] + [expr.diff(s) for s in P_syms]
             args = [sysm.t, list(sysm.y), P_syms, list(sysm.u)]
-            self.functions[name] = sympy.lambdify(args, [expr] + grads, modules="numpy", cse=True,
+            self.functions[name] = sympy.lambdify(args, [expr] + grads, modules=lambdify_modules(), cse=True,
                                                   docstring_limit=0)

@@ -73,6 +73,18 @@
 
 #define NK_N NK_NSTATE
 
+/* Block lower-triangular systems (forward sensitivities, kinetics/fitting/sensitivity.py): NK_NBLOCK divides
+ * NK_N, the Jacobian's diagonal blocks all equal its leading NK_NBLOCK x NK_NBLOCK block J00, and its other
+ * non-zero blocks lie in the first block column.  nk_jac then fills only that column; W = I/(gamma h) - J is
+ * factorised through its leading block (O(NK_NBLOCK^3) instead of O(NK_N^3)) and solved by block forward
+ * substitution.  Plain systems: NK_NBLOCK = NK_N, the dense LU. */
+#ifndef NK_NBLOCK
+#define NK_NBLOCK NK_N
+#endif
+#if NK_N % NK_NBLOCK != 0
+#error "NK_NBLOCK must divide NK_NSTATE"
+#endif
+
 #if defined(_WIN32)
 #define NK_EXPORT __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -279,6 +291,19 @@ static int nk_all_finite(const double *v, int n)
     return 1;
 }
 
+/* The entries of J that nk_jac fills (the first block column for block systems) are finite. */
+static int nk_jac_finite(const double *J)
+{
+#if NK_NBLOCK < NK_N
+    int i;
+    for (i = 0; i < NK_N; i++)
+        if (!nk_all_finite(J + (size_t)i * NK_N, NK_NBLOCK)) return 0;
+    return 1;
+#else
+    return nk_all_finite(J, NK_N * NK_N);
+#endif
+}
+
 /* Weighted RMS norm of e with scale atol_i + rtol*max(|ya_i|, |yb_i|). */
 static double nk_err_norm(const nk_ctx *c, const double *e, const double *ya,
                           const double *yb)
@@ -367,57 +392,81 @@ static double nk_hinit(nk_ctx *c, double t, const double *y, const double *f0,
 }
 
 /* --------------------------------------------------------------------------
- * Dense LU with partial pivoting (row-major, in place).  Returns 0, or 1 if a
- * pivot is exactly zero or non-finite.
+ * Dense LU with partial pivoting of the leading NK_NBLOCK x NK_NBLOCK block of
+ * the row-major NK_N x NK_N matrix A (in place; the whole matrix for plain
+ * systems).  Returns 0, or 1 if a pivot is exactly zero or non-finite.
  * -------------------------------------------------------------------------- */
 static int nk_lu(double *A, int *piv)
 {
     int i, j, k;
-    for (k = 0; k < NK_N; k++) {
+    for (k = 0; k < NK_NBLOCK; k++) {
         int p = k;
         double amax = fabs(A[k * NK_N + k]), inv;
-        for (i = k + 1; i < NK_N; i++) {
+        for (i = k + 1; i < NK_NBLOCK; i++) {
             double a = fabs(A[i * NK_N + k]);
             if (a > amax) { amax = a; p = i; }
         }
         piv[k] = p;
         if (!(amax > 0.0) || !isfinite(amax)) return 1;
         if (p != k) {
-            for (j = 0; j < NK_N; j++) {
+            for (j = 0; j < NK_NBLOCK; j++) {
                 double tmp = A[k * NK_N + j];
                 A[k * NK_N + j] = A[p * NK_N + j];
                 A[p * NK_N + j] = tmp;
             }
         }
         inv = 1.0 / A[k * NK_N + k];
-        for (i = k + 1; i < NK_N; i++) {
+        for (i = k + 1; i < NK_NBLOCK; i++) {
             double l = A[i * NK_N + k] * inv;
             A[i * NK_N + k] = l;
             if (l != 0.0)
-                for (j = k + 1; j < NK_N; j++) A[i * NK_N + j] -= l * A[k * NK_N + j];
+                for (j = k + 1; j < NK_NBLOCK; j++) A[i * NK_N + j] -= l * A[k * NK_N + j];
         }
     }
     return 0;
 }
 
-/* Solve (LU) x = b in place, using the pivots from nk_lu. */
-static void nk_lu_solve(const double *LU, const int *piv, double *b)
+/* Solve (LU) x = b in place for the leading block (NK_NBLOCK entries of b). */
+static void nk_lu_solve_block(const double *LU, const int *piv, double *b)
 {
     int i, j;
-    for (i = 0; i < NK_N; i++) {          /* apply row interchanges */
+    for (i = 0; i < NK_NBLOCK; i++) {     /* apply row interchanges */
         int p = piv[i];
         if (p != i) { double tmp = b[i]; b[i] = b[p]; b[p] = tmp; }
     }
-    for (i = 1; i < NK_N; i++) {          /* forward: unit lower L */
+    for (i = 1; i < NK_NBLOCK; i++) {     /* forward: unit lower L */
         double s = b[i];
         for (j = 0; j < i; j++) s -= LU[i * NK_N + j] * b[j];
         b[i] = s;
     }
-    for (i = NK_N - 1; i >= 0; i--) {     /* backward: U */
+    for (i = NK_NBLOCK - 1; i >= 0; i--) {    /* backward: U */
         double s = b[i];
-        for (j = i + 1; j < NK_N; j++) s -= LU[i * NK_N + j] * b[j];
+        for (j = i + 1; j < NK_NBLOCK; j++) s -= LU[i * NK_N + j] * b[j];
         b[i] = s / LU[i * NK_N + i];
     }
+}
+
+/* Solve W x = b in place with W factorised by nk_lu: the leading block, then,
+ * for a block lower-triangular W, each further block from
+ * W00 x_j = b_j - W_j0 x_0 (W_j0 is untouched by nk_lu). */
+static void nk_lu_solve(const double *LU, const int *piv, double *b)
+{
+    nk_lu_solve_block(LU, piv, b);
+#if NK_NBLOCK < NK_N
+    {
+        int blk, i, j;
+        for (blk = 1; blk < NK_N / NK_NBLOCK; blk++) {
+            double *bj = b + (size_t)blk * NK_NBLOCK;
+            for (i = 0; i < NK_NBLOCK; i++) {
+                const double *row = LU + ((size_t)blk * NK_NBLOCK + i) * NK_N;
+                double s = bj[i];
+                for (j = 0; j < NK_NBLOCK; j++) s -= row[j] * b[j];
+                bj[i] = s;
+            }
+            nk_lu_solve_block(LU, piv, bj);
+        }
+    }
+#endif
 }
 
 /* The remaining interval is below the resolution of t: finish it with one
@@ -629,7 +678,7 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
         /* New step point: f0 = f(t, y) is current; Jacobian and df/dt. */
         if (tend - t <= nk_tres(c, t)) { nk_finish_tiny(c, t, y, f0); *tp = tend; return NK_OK; }
         nk_J(c, t, y, J);
-        if (!nk_all_finite(J, NK_N * NK_N)) { c->t_fail = t; return NK_ERR_NONFINITE; }
+        if (!nk_jac_finite(J)) { c->t_fail = t; return NK_ERR_NONFINITE; }
         if (c->time_dependent) {
             /* forward difference in t, backward at the segment end */
             double d = sqrt(DBL_EPSILON * (fabs(t) > 1e-5 ? fabs(t) : 1e-5));
@@ -658,8 +707,15 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
             /* W = I/(gamma h) - J, LU-factorised. */
             {
                 double dg = 1.0 / (RO_GAMMA * h);
+#if NK_NBLOCK < NK_N
+                /* only the first block column is used (see NK_NBLOCK) */
+                for (i = 0; i < NK_N; i++)
+                    for (j = 0; j < NK_NBLOCK; j++) W[i * NK_N + j] = -J[i * NK_N + j];
+                for (i = 0; i < NK_NBLOCK; i++) W[i * NK_N + i] += dg;
+#else
                 for (i = 0; i < NK_N * NK_N; i++) W[i] = -J[i];
                 for (i = 0; i < NK_N; i++) W[i * NK_N + i] += dg;
+#endif
             }
             c->nlu += 1.0;
             if (nk_lu(W, piv)) {

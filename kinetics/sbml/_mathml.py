@@ -152,6 +152,8 @@ def to_ast(expr, names: Mapping[str, str] | None = None, time_symbol: str = "t")
         for cls, kind in _FUNCS.items():
             if isinstance(e, cls):
                 return _node(getattr(L, kind), *[conv(a) for a in e.args])
+        if isinstance(e, (sympy.erf, sympy.erfc)):
+            raise SchemeError(f"cannot write `{e}` in SBML math: MathML (SBML Level 3) has no error function")
         raise SchemeError(f"cannot write `{e}` ({type(e).__name__}) in SBML math")
 
     return conv(sympy.sympify(expr))

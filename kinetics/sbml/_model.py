@@ -120,5 +120,7 @@ def _evaluate_on(expr, result, pvals) -> np.ndarray:
             args.append(np.full(n, pvals[s.name]))
         else:
             args.append(np.asarray(result[s.name], dtype=float))
-    f = sympy.lambdify(syms, expr, modules="numpy")
+    from ..codegen import lambdify_modules
+
+    f = sympy.lambdify(syms, expr, modules=lambdify_modules())
     return np.broadcast_to(np.asarray(f(*args), dtype=float), (n,)).copy()
