@@ -24,7 +24,8 @@ inspecting functions, and the model modules are imported only when an entry is l
 ``nmdakin models`` prints the table.
 
 A plasticity model is a :class:`PlasticityModel`: a name, named parameter sets with their sources, the
-methods it can compute a weight change with, the experimental conditions (manipulations) it knows, and
+methods it can compute a weight change with (each with a one-line note; older method names as aliases), the
+experimental conditions (manipulations) it knows, and
 :meth:`PlasticityModel.change`, the ratio of synaptic strength after/before a spike protocol (1 = no change).
 The experiments also accept a :class:`PlasticityModel` instance directly, so a model of your own needs no
 registration.
@@ -38,7 +39,9 @@ Examples
 'five_state'
 >>> m = registry.get("graupner-brunel-2012")
 >>> m.default_set, m.methods
-('DP', ('analytic', 'ode', 'sde'))
+('DP', ('exact', 'periodic', 'ode', 'sde'))
+>>> m.check_method("analytic")                          # the former name of `exact`
+'exact'
 >>> from models.experiments import pairing_times
 >>> pre, post = pairing_times(60, 1.0, 10.0)            # 60 pairs at 1 Hz, pre 10 ms before post
 >>> round(m.change(pre, post, set="DP"), 4)
@@ -85,6 +88,10 @@ class PlasticityModel:
     description, reference : str
     methods : tuple of str
         Ways to compute a change; the first is the default.
+    method_notes : dict
+        One line per method (figure titles, ``nmdakin models``).
+    method_aliases : dict
+        Other accepted method names -> the method they stand for (e.g. a former name).
     conditions : tuple of str
         Experimental conditions the model knows; ``"control"`` is the unmodified model.
     default_set : str or None
@@ -96,6 +103,8 @@ class PlasticityModel:
     description: str = ""
     reference: str = ""
     methods: tuple = ("analytic",)
+    method_notes: dict = {}
+    method_aliases: dict = {}
     conditions: tuple = (CONTROL,)
     default_set: str | None = None
     experiment_sets: dict = {}
@@ -125,11 +134,16 @@ class PlasticityModel:
 
     # -- methods and conditions
     def check_method(self, method) -> str:
+        """The method's canonical name (``None``: the default, the first of :attr:`methods`; an alias: its
+        method); ArgumentError if unknown."""
         if method is None:
             return self.methods[0]
+        if isinstance(method, str) and method in self.method_aliases:
+            return self.method_aliases[method]
         if method not in self.methods:
             raise ArgumentError(f"model `{self.name}` has no method `{method}`"
-                                + did_you_mean(str(method), self.methods) + f"; choose one of {list(self.methods)}")
+                                + did_you_mean(str(method), tuple(self.methods) + tuple(self.method_aliases))
+                                + f"; choose one of {list(self.methods)}")
         return method
 
     def check_condition(self, condition) -> str:
@@ -169,7 +183,9 @@ class PlasticityModel:
     def describe(self) -> dict:
         """The model as a dict (``nmdakin models --json``): name, description, reference, sets, methods...."""
         return {"name": self.name, "description": self.description, "reference": self.reference,
-                "default_set": self.default_set, "methods": list(self.methods), "conditions": list(self.conditions),
+                "default_set": self.default_set, "methods": list(self.methods),
+                "method_notes": {k: self.method_notes[k] for k in self.methods if k in self.method_notes},
+                "method_aliases": dict(self.method_aliases), "conditions": list(self.conditions),
                 "sets": [{"name": s.name, "source": s.source, "note": s.note} for s in self.sets]}
 
     def __repr__(self) -> str:
@@ -187,15 +203,45 @@ def _reject_options(model, method, options, allowed):
 class GraupnerBrunelModel(PlasticityModel):
     """Graupner & Brunel 2012 (:mod:`models.graupner_brunel2012`).
 
-    Methods: ``"analytic"`` (the paper's prediction from the exact times above
-    threshold), ``"ode"`` (deterministic limit, :func:`kinetics.simulate`),
-    ``"sde"`` (Euler-Maruyama ensemble; options ``n_per_state`` (default 2000)
-    and ``step_ms`` (default 0.1)). Conditions: only ``"control"``.
+    Methods (the first is the default):
+
+    ``"exact"``
+        the paper's analytic formula with the times above threshold of the exact
+        calcium of the spike trains as delivered (:func:`~models.graupner_brunel2012.analytic_change`);
+        any spike trains.
+    ``"periodic"``
+        the paper's own prediction for a regular pairing protocol, as in its Fig. 2
+        and Fig. 4: steady-state periodic calcium at the pairing frequency and
+        ``T = n_pairs / freq`` (:func:`~models.graupner_brunel2012.periodic_change`); the trains
+        must be a pairing protocol (``dt``, frequency and number of pairs are read from
+        them: :func:`~models.graupner_brunel2012.infer_pairing`). For the Sjostrom et al. 2001
+        bursts it treats the 75 pairs as one regular train, as the paper does.
+    ``"ode"``
+        the deterministic limit (no noise), :func:`kinetics.simulate`; options ``rtol``, ``atol``.
+    ``"sde"``
+        the full stochastic model, an Euler-Maruyama ensemble; options ``n_per_state``
+        (default 2000) and ``step_ms`` (default 0.1).
+
+    ``"analytic"``, the former name of ``"exact"``, is accepted as an alias.
+    ``exact`` is the default because it is defined for every spike train and reads
+    the protocol as delivered (the 10 s pauses between Sjostrom bursts let calcium
+    decay); for regular pairs that do not overlap in calcium (the Fig. 2
+    protocol, 60 pairs at 1 Hz) it equals ``periodic`` within 1e-9. Use
+    ``periodic`` to reproduce the published curves. Conditions: only ``"control"``.
     """
 
     name = "graupner-brunel-2012"
     description = "calcium-based bistable synapse (Graupner & Brunel 2012)"
-    methods = ("analytic", "ode", "sde")
+    methods = ("exact", "periodic", "ode", "sde")
+    method_notes = {
+        "exact": "the paper's analytic formula with the times above threshold of the exact calcium of the spike "
+                 "trains as delivered",
+        "periodic": "the paper's own prediction (its Figs. 2 and 4), steady-state periodic calcium of n regular pairs "
+                    "at the pairing frequency",
+        "ode": "deterministic limit (ODE, no noise)",
+        "sde": "full stochastic model (SDE ensemble)",
+    }
+    method_aliases = {"analytic": "exact"}
     default_set = "DP"
     experiment_sets = {"frequency": "cortical_slices"}
 
@@ -219,9 +265,10 @@ class GraupnerBrunelModel(PlasticityModel):
 
     def _change(self, pre_times, post_times, *, set, method, condition, rng, **options) -> float:
         gb = self._gb
-        if method == "analytic":
+        if method in ("exact", "periodic"):
             _reject_options(self.name, method, options, ())
-            return float(gb.analytic_change(pre_times, post_times, set).change)
+            compute = gb.analytic_change if method == "exact" else gb.periodic_change
+            return float(compute(pre_times, post_times, set).change)
         if method == "ode":
             _reject_options(self.name, method, options, ("rtol", "atol"))
             return float(gb.ode_change(pre_times, post_times, set, **options))

@@ -3,6 +3,11 @@
 NMDA receptor EPSCs (Destexhe five-state scheme + Jahr-Stevens Mg2+ block, 1 mM x 1 ms glutamate) at several
 holding potentials (PNG + CSV), the pharmacology table of the single-synapse model and its STDP curve (JSON + PNG
 each). ``--quick``: only the EPSCs.
+
+The STDP figure (:func:`models.experiments.plot_stdp`) carries a caption: what change = 1 means for the synapse
+model, why no published points are drawn (the L5 data nmdakin holds were recorded with another protocol), and, when
+the curve is flat at dt > 0, why (:func:`stdp_flat_note`: the presynaptic and postsynaptic factors of one run at the
+smallest positive dt, with Sjostrom et al. 2001's own low-frequency point).
 """
 from __future__ import annotations
 
@@ -10,7 +15,10 @@ from pathlib import Path
 
 from ._common import write_json
 
-__all__ = ["add_subcommands", "cmd_demo"]
+__all__ = ["add_subcommands", "cmd_demo", "stdp_flat_note"]
+
+#: Largest |change - 1| at every dt > 0 for which the STDP curve counts as flat there.
+FLAT_TOLERANCE = 0.02
 
 
 def _demo_epsc(out: Path) -> None:
@@ -66,6 +74,45 @@ def _demo_epsc(out: Path) -> None:
     print(f"      wrote {png_path} and {csv_path}")
 
 
+def stdp_flat_note(curve: dict) -> str | None:
+    """Caption sentence for a synapse-model STDP curve that is flat (no change) at every dt > 0; else ``None``.
+
+    Runs the synapse once at the smallest positive dt of the curve (same pairs, frequency and condition, the
+    default set) and reports its presynaptic and postsynaptic factors, so the caption states what the model did:
+    each factor within :data:`FLAT_TOLERANCE` of 1 is explained (no presynaptic tLTD: pre-before-post order; no
+    tLTP: NMDA-receptor calcium below the potentiation threshold), factors that cancel are said to cancel.
+    Sjostrom et al. 2001's lowest- and highest-frequency points at a positive dt (:func:`sjostrom2001_data`)
+    put it beside the data.
+    """
+    from models import synapse
+    from models.experiments import pairing_times, sjostrom2001_data
+
+    positive = [(dt, c) for dt, c in zip(curve["dt_ms"], curve["change"]) if dt > 0]
+    if not positive or max(abs(c - 1.0) for _, c in positive) >= FLAT_TOLERANCE:
+        return None
+    dt = min(d for d, _ in positive)
+    condition = curve.get("condition")
+    run = synapse.run(*pairing_times(curve["pairs"], curve["freq_hz"], dt),
+                      None if condition == "control" else condition, n_points=3)
+    pre_flat = abs(run.pre_change - 1.0) < FLAT_TOLERANCE
+    post_flat = abs(run.post_change - 1.0) < FLAT_TOLERANCE
+    why = [f"presynaptic factor {run.pre_change:.3f}"
+           + (" (pre-before-post: the retrograde eCB signal of the postsynaptic spike comes after glutamate, so "
+              "no presynaptic tLTD)" if pre_flat else ""),
+           f"postsynaptic factor {run.post_change:.3f}"
+           + (" (pairs this far apart leave the NMDA-receptor calcium below the potentiation threshold, so no "
+              "tLTP; calcium must build up over closely spaced pairs)" if post_flat else "")]
+    text = (f"Why dt > 0 gives no change at {curve['freq_hz']:g} Hz (every |change - 1| < {FLAT_TOLERANCE:g}): at "
+            f"dt = {dt:+g} ms the " + " and the ".join(why)
+            + ("." if pre_flat and post_flat else "; the two factors cancel."))
+    published = [p for p in sjostrom2001_data()["points"] if p["dt_ms"] > 0]
+    low = min(published, key=lambda p: p["freq_hz"])
+    high = max(published, key=lambda p: p["freq_hz"])
+    return (text + f" Sjostrom et al. 2001 found no LTP at {low['dt_ms']:+g} ms and {low['freq_hz']:g} Hz either "
+            f"({low['change']:.2f} +/- {low['sem']:.2f}), against {high['change']:.2f} +/- {high['sem']:.2f} at "
+            f"{high['freq_hz']:g} Hz.")
+
+
 def cmd_demo(args) -> int:
     import matplotlib
 
@@ -104,7 +151,7 @@ def cmd_demo(args) -> int:
     print("[3/3] STDP curve of the single-synapse model (60 pairs at 1 Hz)")
     curve = stdp(model="synapse", dt_ms=list(range(-100, 101, 5)), freq_hz=1.0, pairs=60)
     write_json(out / "stdp_synapse.json", curve)
-    plot_stdp(curve, out / "stdp_synapse.png")
+    plot_stdp(curve, out / "stdp_synapse.png", note=stdp_flat_note(curve))
     i_min = min(range(len(curve["change"])), key=lambda i: curve["change"][i])
     print(f"      strongest depression {curve['change'][i_min]:.3f} at dt = {curve['dt_ms'][i_min]:g} ms")
     print(f"      wrote {out / 'stdp_synapse.json'} and {out / 'stdp_synapse.png'}")
