@@ -15,6 +15,15 @@ as JSON — so results can be saved, compared and plotted.
     one regular train at that frequency: the burst structure is then moot (a
     modelling choice of nmdakin, not taken from Sjostrom et al. 2001).
 
+:func:`sjostrom2001_data` returns the published points of that experiment
+(package data ``models/data/l5_plasticity.json``); :func:`plot_frequency` draws
+them beside the model when the protocol is theirs.
+
+Figures (:func:`plot_stdp`, :func:`plot_frequency`) say in the title which
+model, parameter set and method they show, and in a caption under the axes
+what the method computes, what a flat stretch at change = 1 means for that
+model (:data:`NO_CHANGE_NOTES`), and which data are shown (or why none).
+
 Examples
 --------
 >>> from models import experiments
@@ -24,6 +33,11 @@ True
 """
 from __future__ import annotations
 
+import functools
+import json
+import textwrap
+from pathlib import Path
+
 import numpy as np
 
 from kinetics.io import atomic_savefig
@@ -31,7 +45,22 @@ from kinetics.errors import ArgumentError, ProtocolError
 
 from . import registry
 
-__all__ = ["stdp", "frequency", "pairing_times", "sjostrom_protocol", "plot_stdp", "plot_frequency"]
+__all__ = ["stdp", "frequency", "pairing_times", "sjostrom_protocol", "sjostrom2001_data", "plot_stdp",
+           "plot_frequency", "NO_CHANGE_NOTES", "l5_data"]
+
+#: The package data file of published L5 plasticity numbers.
+L5_DATA = Path(__file__).parent / "data" / "l5_plasticity.json"
+
+#: What a flat stretch at change = 1 means, per model (figure captions); other models get ``NO_CHANGE_NOTES[None]``.
+NO_CHANGE_NOTES = {
+    "graupner-brunel-2012": "change = 1 (flat) means calcium never rose above the depression threshold theta_d "
+                            "(so not above theta_p either): the efficacy did not move. Near 1 with calcium above "
+                            "threshold, potentiation and depression balance.",
+    "synapse": "change = 1 (flat) means neither arm acted: the NMDA-receptor calcium stayed below the potentiation "
+               "threshold theta_p (no tLTP), and no retrograde eCB signal of a postsynaptic spike preceded "
+               "presynaptic glutamate (no presynaptic tLTD, which needs post-before-pre).",
+    None: "change = 1 (flat): the protocol leaves the synaptic strength unchanged.",
+}
 
 
 def _numbers(values, what, *, positive=False) -> list:
@@ -57,9 +86,9 @@ def _count(value, what, minimum=1) -> int:
 
 
 def _progress(items, total, desc, progress):
-    from tqdm.auto import tqdm
+    from kinetics.progress import progress_bar
 
-    return tqdm(items, total=total, desc=desc, disable=None if progress is None else not progress, leave=False)
+    return progress_bar(items, total=total, desc=desc, progress=progress)
 
 
 def _prepare(model, set, method, condition, experiment):
@@ -90,8 +119,9 @@ def stdp(model="graupner-brunel-2012", set=None, dt_ms=np.arange(-100, 101, 5), 
     pairs : int
         Number of pairs.
     method : str, optional
-        One of the model's methods (default: its first; Graupner-Brunel: ``"analytic"``, also ``"ode"``,
-        ``"sde"``).
+        One of the model's methods (default: its first). Graupner-Brunel: ``"exact"`` (default),
+        ``"periodic"`` (the paper's Fig. 2 computation; equal to ``"exact"`` within 1e-9 for 60 pairs at
+        1 Hz), ``"ode"``, ``"sde"``; ``"analytic"`` is the former name of ``"exact"``.
     condition : str, optional
         One of the model's conditions (default ``"control"``).
     seed : int, optional
@@ -214,12 +244,14 @@ def frequency(model="graupner-brunel-2012", set=None, dt_ms=(10.0, -10.0), freq_
     """Change of synaptic strength vs pairing frequency (Sjostrom et al. 2001 protocol).
 
     The default set is the model's choice for this experiment (Graupner-Brunel:
-    ``cortical_slices``, the paper's fit to these data). The Graupner-Brunel
-    ``"analytic"`` method takes the times above threshold from the exact calcium
-    of this burst protocol; the paper's own Fig. 4 computation (75 regular
-    pairs, periodic calcium) is :func:`models.graupner_brunel2012.pairing_prediction`.
-    At 0.1 Hz the protocol lasts ~2 ``tau`` and the analysis overestimates LTD
-    (see :mod:`models.graupner_brunel2012`); ``method="sde"`` runs the full model.
+    ``cortical_slices``, the paper's fit to these data). Graupner-Brunel methods:
+    ``"exact"`` (default) takes the times above threshold from the exact calcium
+    of this burst protocol; ``"periodic"`` is the paper's own Fig. 4 computation
+    (75 regular pairs at the pairing frequency, periodic calcium;
+    :func:`models.graupner_brunel2012.periodic_change`), up to 0.157 above
+    ``"exact"`` at 40 Hz; ``"ode"`` the deterministic limit; ``"sde"`` the full
+    stochastic model. At 0.1 Hz the protocol lasts ~2 ``tau`` and both analytic
+    methods overestimate LTD (see :mod:`models.graupner_brunel2012`).
 
     Returns
     -------
@@ -246,11 +278,55 @@ def frequency(model="graupner-brunel-2012", set=None, dt_ms=(10.0, -10.0), freq_
             "bursts": n_bursts, "burst_period_ms": period, "freq_hz": freqs, "dt_ms": dts, "change": rows}
 
 
+# --------------------------------------------------------------------------- published data
+@functools.lru_cache(maxsize=1)
+def l5_data() -> dict:
+    """The published L5 PC->PC plasticity numbers of the package data file ``models/data/l5_plasticity.json``
+    (Sjostrom et al. 2001, Brock et al. 2020, Thomazeau et al. 2025; each entry names its source). Cached: do
+    not modify it (:func:`sjostrom2001_data` returns a copy)."""
+    return json.loads(L5_DATA.read_text(encoding="utf-8"))
+
+
+def sjostrom2001_data() -> dict:
+    """Sjostrom, Turrigiano & Nelson 2001 (Neuron 32:1149): plasticity vs pairing frequency at +10 and -10 ms.
+
+    Read from the package data file ``models/data/l5_plasticity.json`` (key
+    ``sjostrom2001``; its ``source`` says where the numbers come from).
+
+    Returns
+    -------
+    dict
+        ``{"source": str, "protocol": {"pairs_per_burst", "bursts", "burst_period_ms"},
+        "points": [{"freq_hz", "dt_ms", "change", "sem"}, ...]}`` (a fresh copy; ``change`` is
+        after/before, ``sem`` its standard error of the mean).
+
+    Examples
+    --------
+    >>> d = sjostrom2001_data()
+    >>> len(d["points"]), d["protocol"]["pairs_per_burst"], d["protocol"]["bursts"]
+    (10, 5, 15)
+    >>> [(p["dt_ms"], p["change"], p["sem"]) for p in d["points"] if p["freq_hz"] == 40]
+    [(10.0, 1.53, 0.11), (-10.0, 1.56, 0.32)]
+    """
+    raw = l5_data()["sjostrom2001"]
+    proto = raw["protocol"]
+    return {"source": raw["source"],
+            "protocol": {"pairs_per_burst": int(proto["pairs_per_burst"]), "bursts": int(proto["bursts"]),
+                         "burst_period_ms": float(proto["burst_period_ms"])},
+            "points": [{k: float(pt[k]) for k in ("freq_hz", "dt_ms", "change", "sem")} for pt in raw["points"]]}
+
+
 # --------------------------------------------------------------------------- figures
-def _figure():
+_CAPTION_WIDTH = 106     # characters per caption line (fontsize 8 on a 6.4 in wide figure)
+
+
+def _figure(caption_lines: int):
     from matplotlib.figure import Figure  # no pyplot: the user's backend is left alone; PNG via Agg
 
-    fig = Figure(figsize=(5.5, 4.0), constrained_layout=True)
+    height = 4.2 + 0.15 * caption_lines
+    fig = Figure(figsize=(6.4, height), layout="constrained")
+    fig.get_layout_engine().set(rect=(0.0, (0.15 * caption_lines + 0.1) / height, 1.0,
+                                      1.0 - (0.15 * caption_lines + 0.1) / height))
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -260,34 +336,158 @@ def _save(fig, path):
     return fig
 
 
-def _title(result):
+def _model(result):
+    """The registry model of a result (``None`` for a model the registry does not know)."""
+    try:
+        return registry.get(result["model"], kind="plasticity")
+    except ArgumentError:
+        return None
+
+
+def _title(result, protocol: str) -> str:
     cond = result.get("condition")
-    extra = f", {cond}" if cond and cond != "control" else ""
-    return f"{result['model']} [{result['set']}{extra}], {result['method']}"
+    extra = f", condition {cond}" if cond and cond != "control" else ""
+    return f"{result['model']}: set {result['set']}, method {result['method']}{extra}\n{protocol}"
 
 
-def plot_stdp(result: dict, path=None):
-    """Figure of an :func:`stdp` result (written as PNG to ``path`` if given); returns the matplotlib Figure."""
-    fig, ax = _figure()
+def _caption(result, data_note: str, note=None) -> str:
+    """Caption text: what the method computes, what change = 1 means, which data are shown, ``note``."""
+    m = _model(result)
+    parts = []
+    method_note = m.method_notes.get(result["method"], "") if m is not None else ""
+    if method_note:
+        parts.append(f"Method {result['method']}: {method_note}.")
+    parts.append(NO_CHANGE_NOTES.get(result["model"], NO_CHANGE_NOTES[None]))
+    parts.append(data_note)
+    if note:
+        parts.append(str(note))
+    return "\n".join(textwrap.fill(p, _CAPTION_WIDTH) for p in parts)
+
+
+def _draw_caption(fig, text):
+    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=8, wrap=False)
+
+
+def _stdp_data_points(result) -> list:
+    """The Sjostrom et al. 2001 points whose protocol is the STDP protocol of ``result`` (same spike trains)."""
+    d = sjostrom2001_data()
+    proto = d["protocol"]
+    lo, hi = min(result["dt_ms"]), max(result["dt_ms"])
+    out = []
+    for pt in d["points"]:
+        if not (pt["freq_hz"] == result["freq_hz"] and lo <= pt["dt_ms"] <= hi):
+            continue
+        theirs = sjostrom_protocol(pt["dt_ms"], pt["freq_hz"], proto["pairs_per_burst"], proto["bursts"],
+                                   proto["burst_period_ms"])
+        ours = pairing_times(result["pairs"], result["freq_hz"], pt["dt_ms"], t0=max(0.0, -pt["dt_ms"]))
+        if all(a.shape == b.shape and np.allclose(a, b) for a, b in zip(theirs, ours)):
+            out.append(pt)
+    return out
+
+
+def _frequency_data_matches(result) -> bool:
+    proto = sjostrom2001_data()["protocol"]
+    return (result.get("pairs") == proto["pairs_per_burst"] and result.get("bursts") == proto["bursts"]
+            and result.get("burst_period_ms") == proto["burst_period_ms"])
+
+
+def _protocol_words(pairs, bursts, period_ms) -> str:
+    return f"{pairs} pairs x {bursts} bursts every {period_ms / 1000.0:g} s"
+
+
+def plot_stdp(result: dict, path=None, *, note=None):
+    """Figure of an :func:`stdp` result (written as PNG to ``path`` if given); returns the matplotlib Figure.
+
+    The title names the model, set and method; a caption under the axes says what
+    the method computes, what a flat stretch at change = 1 means for the model,
+    and ``note`` if given. Published points are drawn only where their protocol is
+    this one: the Sjostrom et al. 2001 points (:func:`sjostrom2001_data`) when the
+    STDP protocol produces their spike trains (75 regular pairs at 0.1 Hz, where
+    their 5 x 15 bursts are one regular train); otherwise the caption says no data
+    are shown and why.
+
+    Examples
+    --------
+    >>> fig = plot_stdp(stdp(dt_ms=[-10.0, 10.0], freq_hz=0.1, pairs=75, progress=False))
+    >>> fig.axes[0].containers[0].lines[0].get_xdata().tolist()   # Sjostrom et al. 2001 at 0.1 Hz, with SEM bars
+    [10.0, -10.0]
+    """
+    d = sjostrom2001_data()
+    points = _stdp_data_points(result)
+    proto = d["protocol"]
+    if points:
+        data_note = (f"Points: Sjostrom et al. 2001 (mean +/- SEM), same spike trains "
+                     f"({_protocol_words(proto['pairs_per_burst'], proto['bursts'], proto['burst_period_ms'])} at "
+                     f"{result['freq_hz']:g} Hz is one regular train of {result['pairs']} pairs).")
+    else:
+        data_note = (f"No data shown: the published L5 STDP data nmdakin holds (Sjostrom et al. 2001) were recorded "
+                     f"with {_protocol_words(proto['pairs_per_burst'], proto['bursts'], proto['burst_period_ms'])}"
+                     f" at +/-10 ms (see nmdakin frequency), not {result['pairs']} regular pairs at "
+                     f"{result['freq_hz']:g} Hz.")
+    caption = _caption(result, data_note, note)
+    fig, ax = _figure(caption.count("\n") + 1)
     ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
     ax.axvline(0.0, color="0.6", lw=0.8, ls="--")
-    ax.plot(result["dt_ms"], result["change"], "o-", ms=3)
+    ax.plot(result["dt_ms"], result["change"], "o-", ms=3, label="model")
+    if points:
+        ax.errorbar([p["dt_ms"] for p in points], [p["change"] for p in points], yerr=[p["sem"] for p in points],
+                    fmt="s", color="k", mfc="white", capsize=3, label="Sjostrom et al. 2001 (mean +/- SEM)")
+        ax.legend(fontsize="small")
     ax.set_xlabel("dt = t_post - t_pre (ms)")
     ax.set_ylabel("change in synaptic strength (after/before)")
-    ax.set_title(f"{_title(result)}\n{result['pairs']} pairs at {result['freq_hz']:g} Hz", fontsize="medium")
+    ax.set_title(_title(result, f"{result['pairs']} regular pairs at {result['freq_hz']:g} Hz"), fontsize="medium")
+    _draw_caption(fig, caption)
     return _save(fig, path)
 
 
-def plot_frequency(result: dict, path=None):
-    """Figure of a :func:`frequency` result (PNG to ``path`` if given); returns the matplotlib Figure."""
-    fig, ax = _figure()
+def plot_frequency(result: dict, path=None, *, note=None):
+    """Figure of a :func:`frequency` result (PNG to ``path`` if given); returns the matplotlib Figure.
+
+    The title names the model, set and method; a caption under the axes says what
+    the method computes and what a flat stretch at change = 1 means for the model.
+    When the result's protocol is that of Sjostrom et al. 2001 (5 pairs x 15 bursts
+    every 10 s) their points (:func:`sjostrom2001_data`, mean +/- SEM) are drawn for
+    each plotted ``dt`` they measured (+10, -10 ms), in the colour of that curve;
+    otherwise the caption says why they are not shown.
+
+    Examples
+    --------
+    >>> r = frequency(freq_hz=[10.0, 40.0], method="periodic", progress=False)
+    >>> fig = plot_frequency(r)
+    >>> fig.axes[0].get_title().splitlines()[0]
+    'graupner-brunel-2012: set cortical_slices, method periodic'
+    >>> len(fig.axes[0].containers)          # Sjostrom et al. 2001 at +10 and -10 ms, with SEM bars
+    2
+    """
+    d = sjostrom2001_data()
+    proto = d["protocol"]
+    theirs = _protocol_words(proto["pairs_per_burst"], proto["bursts"], proto["burst_period_ms"])
+    matches = _frequency_data_matches(result)
+    shown = [dt for dt in result["dt_ms"] if any(p["dt_ms"] == dt for p in d["points"])] if matches else []
+    if shown:
+        data_note = (f"Points: Sjostrom et al. 2001, L5 pairs (mean +/- SEM; {theirs}), in the colour of the "
+                     f"curve with the same dt.")
+    elif matches:
+        data_note = "No data shown: Sjostrom et al. 2001 measured dt = +10 and -10 ms only."
+    else:
+        data_note = f"No data shown: Sjostrom et al. 2001 used {theirs}, not this protocol."
+    caption = _caption(result, data_note, note)
+    fig, ax = _figure(caption.count("\n") + 1)
     ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
     for dt, row in zip(result["dt_ms"], result["change"]):
-        ax.plot(result["freq_hz"], row, "o-", label=f"dt = {dt:+g} ms")
-    if min(result["freq_hz"]) > 0 and max(result["freq_hz"]) / min(result["freq_hz"]) > 20:
+        (line,) = ax.plot(result["freq_hz"], row, "o-", label=f"model, dt = {dt:+g} ms")
+        if dt in shown:
+            pts = [p for p in d["points"] if p["dt_ms"] == dt]
+            ax.errorbar([p["freq_hz"] for p in pts], [p["change"] for p in pts], yerr=[p["sem"] for p in pts],
+                        fmt="s", color=line.get_color(), mfc="white", capsize=3,
+                        label=f"Sjostrom 2001, dt = {dt:+g} ms")
+    freqs = list(result["freq_hz"]) + ([p["freq_hz"] for p in d["points"]] if shown else [])
+    if min(freqs) > 0 and max(freqs) / min(freqs) > 20:
         ax.set_xscale("log")
     ax.set_xlabel("pairing frequency (Hz)")
     ax.set_ylabel("change in synaptic strength (after/before)")
-    ax.set_title(f"{_title(result)}\n{result['pairs']} pairs x {result['bursts']} bursts", fontsize="medium")
+    ax.set_title(_title(result, _protocol_words(result["pairs"], result["bursts"], result["burst_period_ms"])),
+                 fontsize="medium")
     ax.legend(fontsize="small")
+    _draw_caption(fig, caption)
     return _save(fig, path)

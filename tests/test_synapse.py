@@ -73,7 +73,8 @@ def test_pharmacology_reproduces_the_whole_table(table):
 def test_control_tltd_magnitude_and_presynaptic_expression():
     pre, post = experiments.sjostrom_protocol(-25.0, 20.0)
     r = sy.run(pre, post)
-    assert r.change == pytest.approx(DATA["control_tltd"]["mean"], abs=0.02)
+    # the fitted set (Brock et al. 2020 is one of its 14 data points): within one SE of the published mean
+    assert r.change == pytest.approx(DATA["control_tltd"]["mean"], abs=DATA["control_tltd"]["sem"])
     assert r.post_change == pytest.approx(1.0, abs=1e-9)      # expressed presynaptically only
     assert r.pre_change == pytest.approx(r.change)
     # the time courses: EPSP of a test spike starts at baseline, weight ends at the change
@@ -89,9 +90,9 @@ def test_tltd_of_the_synapse_is_frequency_independent():
     assert max(changes) - min(changes) < FREQUENCY_BAND
 
 
-def test_tltp_calibration_holds():
-    # Ca_unit was calibrated so +10 ms, 50 Hz gives the Graupner-Brunel cortical_slices prediction
-    r = sy.run(*experiments.sjostrom_protocol(*sy.CALIBRATION_PROTOCOL), n_points=3)
+def test_tltp_calibration_of_the_hand_set_holds():
+    # Ca_unit of the hand set was calibrated so +10 ms, 50 Hz gives the Graupner-Brunel cortical_slices prediction
+    r = sy.run(*experiments.sjostrom_protocol(*sy.CALIBRATION_PROTOCOL), set="L5_hand", n_points=3)
     assert r.post_change == pytest.approx(sy.calibration_target(), abs=0.01)
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 __all__ = ["check_input_path", "check_output", "write_json", "check_outputs", "write_outputs", "positive_float",
-           "nonneg_float", "nonneg_int"]
+           "nonneg_float", "nonneg_int", "positive_int"]
 
 
 def check_input_path(path, what: str = "input file") -> Path:
@@ -97,14 +97,19 @@ def nonneg_float(text: str) -> float:
     return _float_above(text, strict=False)
 
 
-def nonneg_int(text: str, maximum: int | None = None) -> int:
-    """An integer >= 0 (and <= ``maximum``), for ``argparse`` types."""
+def nonneg_int(text: str, maximum: int | None = None, minimum: int = 0) -> int:
+    """An integer >= ``minimum`` (0) and <= ``maximum``, for ``argparse`` types."""
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
     if maximum is not None and v > maximum:
         raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text!r}")
     return v
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: an integer >= 1."""
+    return nonneg_int(text, minimum=1)
