@@ -54,7 +54,8 @@ __all__ = ["main", "describe_error", "build_parser", "check_input_path", "MAX_PO
 _MAX_MESSAGE = 1000
 
 #: The subcommand modules, in the order of ``nmdakin --help``.
-_SUBCOMMANDS = ("demo", "simulate", "export", "stdp", "models", "pharmacology", "fit", "chronic", "binding")
+_SUBCOMMANDS = ("demo", "simulate", "export", "stdp", "models", "pharmacology", "synapse_fit", "fit", "chronic",
+               "binding", "single_channel")
 
 
 class _Parser(argparse.ArgumentParser):

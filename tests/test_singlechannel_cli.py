@@ -1,0 +1,66 @@
+"""``nmdakin single-channel fit``: a simulated record of a three-state scheme, fitted from the command line."""
+import json
+
+import numpy as np
+import pytest
+
+from kinetics import read_scheme
+from kinetics.singlechannel import q_matrix, simulate_record, write_record
+from models.cli import main
+from models.cli.single_channel import parse_time
+
+SCHEME = """\
+scheme dck
+description "del Castillo-Katz: R <-> AR <-> AR*"
+species R = 1 [1]
+species AR = 0 [1]
+species ARs = 0 [1]
+parameter kon = 1e7 [1/(M*s)]
+parameter koff = 2000 [1/s]
+parameter beta = 5000 [1/s]
+parameter alpha = 1000 [1/s]
+input A = 0 [mM]
+observable g = ARs
+R <-> AR ; kon*A, koff
+AR <-> ARs ; beta, alpha
+"""
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sc")
+    (d / "dck.txt").write_text(SCHEME)
+    s = read_scheme(d / "dck.txt")
+    write_record(simulate_record(q_matrix(s, inputs={"A": 0.05}, conductance="g"), 3000, seed=3), d / "rec.scn")
+    return d
+
+
+def test_fit_from_the_command_line(files, capsys):
+    out = files / "fit.json"
+    png = files / "fit.png"
+    status = main(["single-channel", "fit", str(files / "rec.scn"), "--scheme", str(files / "dck.txt"),
+                   "--tres", "50us", "--input", "A=0.05", "--conductance", "g", "--fit", "koff,beta,alpha",
+                   "--json", str(out), "--plot", str(png), "--agonist", "A", "--quiet"])
+    assert status == 0
+    res = json.loads(out.read_text())
+    for n, true in (("koff", 2000.0), ("beta", 5000.0), ("alpha", 1000.0)):
+        assert abs(res["values"][n] - true) < 3.5 * res["standard_errors"][n]
+    assert png.stat().st_size > 1000
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_errors(files, capsys):
+    base = ["single-channel", "fit", str(files / "rec.scn"), "--scheme", str(files / "dck.txt"), "--tres", "50us"]
+    assert main(base + ["--input", "A=0.05"]) == 2
+    assert "--open STATE" in capsys.readouterr().err
+    assert main(base + ["--open", "ARs", "--fit", "kof"]) == 2
+    assert "unknown parameter `kof`" in capsys.readouterr().err
+    bad = files / "bad.csv"
+    bad.write_text("amplitude,duration_ms\n1,-2\n")
+    assert main(["single-channel", "fit", str(bad), "--scheme", str(files / "dck.txt"), "--tres", "50us",
+                 "--open", "ARs"]) == 2
+    assert "not a positive number" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(base[:-1] + ["25 parsecs", "--open", "ARs"])
+    assert parse_time("25us") == pytest.approx(2.5e-5) and parse_time("3.5 ms") == pytest.approx(3.5e-3)
+    assert np.isclose(parse_time("1e-4"), 1e-4)
