@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import threading
 import time
 import warnings
@@ -35,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from .errors import ArgumentError, KineticsError, did_you_mean
+from .progress import progress_bar, want_progress
 
 __all__ = ["Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor", "as_executor",
            "want_progress", "connect_scheduler", "check_scheduler_address", "SchedulerConnectionError",
@@ -48,33 +48,8 @@ class SchedulerConnectionError(KineticsError, ConnectionError):
     """The dask scheduler could not be reached, or did not answer, within the time limit."""
 
 
-def want_progress(progress) -> bool:
-    """``progress`` if given, else True only when stderr is a terminal."""
-    if progress is not None:
-        return bool(progress)
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _bar(total, desc, show):
-    if not show:
-        return _NoBar()       # tqdm.auto is not even imported (it warns in kernels without ipywidgets)
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="task", leave=False)
+    return progress_bar(total=total, desc=desc, unit="task", progress=show)
 
 
 class Executor:

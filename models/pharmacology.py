@@ -84,10 +84,9 @@ def represented(condition, scheme=None) -> bool:
 
 
 def _progress(items, total, progress):
-    from tqdm.auto import tqdm
+    from kinetics.progress import progress_bar
 
-    return tqdm(items, total=total, desc="pharmacology", disable=None if progress is None else not progress,
-                leave=False)
+    return progress_bar(items, total=total, desc="pharmacology", progress=progress)
 
 
 def pharmacology(conditions=None, *, progress=None) -> dict:

@@ -30,7 +30,6 @@ Examples
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +64,9 @@ def _float_array(values, what: str, n: int | None = None) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ArgumentError(f"{what} contains {int(bad.sum())} non-finite value(s) (NaN or inf), the first at "
-                            f"index {i} ({arr[i]}); remove or fill them before fitting")
+                            f"index {i} ({arr[i]}); remove or fill them before fitting (a dataset has one time "
+                            f"grid: for values missing at some times use kinetics.data.read_table(path).datasets(), "
+                            f"which leaves them out per observable)")
     arr.setflags(write=False)
     return arr
 
@@ -292,42 +293,38 @@ class Dataset:
     # ------------------------------------------------------------------ files
     @classmethod
     def from_csv(cls, path, *, name: str | None = None, protocol: Protocol | None = None, sigma=ESTIMATE,
-                 observables=None, columns=None, **kw) -> "Dataset":
-        """Read a dataset from a CSV file with a ``time`` column and one column per observable.
+                 observables=None, columns=None, time_unit: str | None = None, units=None, sep: str | None = None,
+                 decimal: str | None = None, **kw) -> "Dataset":
+        """Read a dataset from a CSV/TSV file with a time column and one column per observable.
+
+        Read with :func:`kinetics.data.read_table` (pandas): the separator (comma, semicolon, tab) and a decimal
+        comma are sniffed; the time column is ``time``, ``Time`` or ``t``, with an optional unit in its header
+        (``time (s)``, ``t [ms]``) or given as ``time_unit=``; times and columns with a unit in their header
+        (``I (nA)``) are converted to the model's unit system ``units`` (a UnitSystem or the Scheme; default
+        ms, mM, mV, pA). Blank cells are missing values: their rows are left out (never read as zero); when
+        the observables are missing at different rows they need separate datasets
+        (``kinetics.data.read_table(path).datasets()``) and this raises.
 
         A column ``sigma_X`` gives the noise of observable ``X`` point by point (it overrides ``sigma`` for
         ``X``). ``columns`` restricts the observables read (default: every other column). Other keyword
         arguments are those of :class:`Dataset`.
 
-        The file is UTF-8 text of at most :data:`MAX_CSV_BYTES` bytes, read as a stream (memory: about 8 bytes
-        a value), with at most :data:`MAX_CSV_COLUMNS` columns and :data:`MAX_CSV_FIELD` characters a value.
-        Error messages name the line and column but never repeat the file's content.
+        The file is UTF-8 text of at most :data:`MAX_CSV_BYTES` bytes, with at most :data:`MAX_CSV_COLUMNS`
+        columns and :data:`MAX_CSV_FIELD` characters a value. Error messages name the line and column but
+        never repeat the file's content.
 
         Examples
         --------
         >>> ds = Dataset.from_csv("epsc.csv", protocol=p, sigma=0.5)   # doctest: +SKIP
+        >>> ds = Dataset.from_csv("epsc.tsv", time_unit="s", columns=["I"])   # doctest: +SKIP
         """
-        path = Path(path)
-        table, header = _read_csv_table(path)
-        col = {h: table[:, j] for j, h in enumerate(header)}
-        names = [h for h in header if h != "time" and not h.startswith("sigma_")]
-        if columns is not None:
-            for c in columns:
-                if c not in names:
-                    raise ArgumentError(f"data file `{path}` has no column `{c}`" + did_you_mean(c, names))
-            names = list(columns)
-        if not names:
-            raise ArgumentError(f"data file `{path}` has no observable columns besides `time`")
-        if isinstance(sigma, Mapping):
-            sig = dict(sigma)
-        else:
-            sig = {k: sigma for k in names}
-        for h in header:
-            if h.startswith("sigma_") and h[6:] in names:
-                sig[h[6:]] = col[h]
-        return cls(name or _identifier(path.stem), time=col["time"], data={k: col[k] for k in names},
-                   protocol=protocol if protocol is not None else Protocol.empty(), sigma=sig,
-                   observables=observables or {}, **kw)
+        from ..data.tables import read_table
+
+        table = read_table(path, time_unit=time_unit, units=units, sep=sep, decimal=decimal,
+                           max_bytes=MAX_CSV_BYTES, max_field=MAX_CSV_FIELD, max_columns=MAX_CSV_COLUMNS)
+        return table.dataset(name or _identifier(Path(path).stem), columns=columns,
+                             protocol=protocol if protocol is not None else Protocol.empty(), sigma=sigma,
+                             observables=observables or {}, **kw)
 
     def to_csv(self, path, *, digits: int | None = None) -> None:
         """Write ``time``, the observables and their per-point sigma (``sigma_X``) as CSV (atomically).
@@ -346,80 +343,6 @@ class Dataset:
     def __repr__(self) -> str:
         return (f"<Dataset `{self.name}`: {self.time.size} times in [{self.time[0]:g}, {self.time[-1]:g}], "
                 f"observables {', '.join(self.data)}>")
-
-
-def _shown_name(h: str) -> str:
-    """A column name for a message: shown if it looks like a name, else only its position is meaningful."""
-    return f"`{h}`" if h.isidentifier() and len(h) <= 40 else "(unnamed)"
-
-
-def _read_csv_table(path: Path):
-    """Stream a CSV data file into a float table; returns ``(table (n_rows, n_cols), header)``.
-
-    Limits: :data:`MAX_CSV_BYTES`, :data:`MAX_CSV_COLUMNS`, :data:`MAX_CSV_FIELD`. Messages never quote the
-    file's content (cells), only line numbers and column names that look like names.
-    """
-    from array import array
-
-    where = f"data file `{path}`"
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise FileNotFoundError(f"data file not found: {str(path)!r}") from None
-    except OSError as exc:
-        raise ArgumentError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
-    if not path.is_file():
-        raise ArgumentError(f"{where} is not a regular file")
-    if size > MAX_CSV_BYTES:
-        raise ArgumentError(f"{where} is too large ({size} bytes; the limit is {MAX_CSV_BYTES} bytes)")
-    header = None
-    columns = []
-    line = 0
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            for row in reader:
-                line = reader.line_num
-                if not row or row[0].lstrip().startswith("#"):
-                    continue
-                if header is None:
-                    if len(row) > MAX_CSV_COLUMNS:
-                        raise ArgumentError(f"{where} has {len(row)} columns (the limit is {MAX_CSV_COLUMNS})")
-                    if any(len(h) > MAX_CSV_FIELD for h in row):
-                        raise ArgumentError(f"{where}, line {line}: a column name is longer than "
-                                            f"{MAX_CSV_FIELD} characters")
-                    header = [h.strip() for h in row]
-                    columns = [array("d") for _ in header]
-                    continue
-                if len(row) != len(header):
-                    raise ArgumentError(f"{where}, line {line}: {len(row)} values, expected {len(header)}")
-                for j, cell in enumerate(row):
-                    if len(cell) > MAX_CSV_FIELD:
-                        raise ArgumentError(f"{where}, line {line}, column {_shown_name(header[j])}: value of "
-                                            f"{len(cell)} characters (at most {MAX_CSV_FIELD})")
-                    try:
-                        columns[j].append(float(cell))
-                    except ValueError:
-                        raise ArgumentError(f"{where}, line {line}, column {_shown_name(header[j])}: "
-                                            f"not a number") from None
-    except UnicodeDecodeError as exc:
-        raise ArgumentError(f"{where} is not UTF-8 text (a byte 0x{exc.object[exc.start]:02x} after line "
-                            f"{line} cannot be decoded); save it as UTF-8") from None
-    except csv.Error as exc:
-        raise ArgumentError(f"{where}, line {line + 1}: not valid CSV ({str(exc)[:80]})") from None
-    except OSError as exc:
-        raise ArgumentError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
-    if header is None:
-        raise ArgumentError(f"{where} is empty")
-    if "time" not in header:
-        raise ArgumentError(f"{where} has no `time` column (its first line has {len(header)} column(s); it must "
-                            f"name `time` and the observables)")
-    if len(set(header)) != len(header):
-        raise ArgumentError(f"{where} has repeated column names")
-    if not columns[0]:
-        raise ArgumentError(f"{where} is empty: a header and no rows")
-    table = np.column_stack([np.frombuffer(c, dtype=float) for c in columns])
-    return table, header
 
 
 def _identifier(text: str) -> str:
