@@ -333,14 +333,16 @@ class Objective:
         return new
 
     # ------------------------------------------------------------------ evaluation
-    def dataset_values(self, k: int, x) -> tuple:
+    def dataset_values(self, k: int, x, parameters=None, y0=None) -> tuple:
         """Declared-unit parameter values ``{name: value}``, initial state ``{species: value}`` and observation
-        parameters ``{name: value}`` of dataset ``k`` at scaled ``x`` (for a SummaryDataset: the values shared
-        by its conditions; :meth:`condition_values` gives one condition's)."""
+        parameters ``{name: value}`` of dataset ``k`` at scaled ``x``: the fitted values over ``parameters`` and
+        ``y0`` (default: the dataset's own; a SummaryDataset's condition passes its values merged over the
+        dataset's, :meth:`condition_values`)."""
         d = self.datasets[k]
-        overrides = {name: v for name, v in d.parameters.items() if name in self.compiled.parameter_names}
-        y0 = dict(d.y0)
-        q = {n: d.parameters.get(n, np.nan) for n in self.observation_names[k]}
+        base = d.parameters if parameters is None else parameters
+        overrides = {name: v for name, v in base.items() if name in self.compiled.parameter_names}
+        y0 = dict(d.y0 if y0 is None else y0)
+        q = {n: base.get(n, np.nan) for n in self.observation_names[k]}
         for p, xi in zip(self.parameters, np.asarray(x, dtype=float)):
             if not p.applies_to(d.name):
                 continue
@@ -349,7 +351,7 @@ class Objective:
                 overrides[p.name] = v
             elif p.kind == "initial":
                 y0[p.name[:-3]] = v
-            else:
+            elif p.name in q:
                 q[p.name] = v
         return overrides, y0, q
 

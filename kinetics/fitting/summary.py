@@ -603,26 +603,11 @@ class SummaryPlan:
 
     # ------------------------------------------------------------------ values per condition
     def condition_values(self, objective, c: int, x) -> tuple:
-        """Declared-unit ``(overrides, y0, q)`` of condition ``c`` at scaled ``x``."""
+        """Declared-unit ``(overrides, y0, q)`` of condition ``c`` at scaled ``x``: the condition's values over
+        the dataset's, then the fitted ones (:meth:`Objective.dataset_values`)."""
         d = objective.datasets[self.k]
         cond = d.conditions[c]
-        names = objective.compiled.parameter_names
-        overrides = {n: v for n, v in d.parameters.items() if n in names}
-        overrides.update({n: v for n, v in cond.parameters.items() if n in names})
-        y0 = dict(d.y0)
-        y0.update(cond.y0)
-        q = {n: cond.parameters.get(n, d.parameters.get(n, np.nan)) for n in self.obs_names}
-        for p, xi in zip(objective.parameters, np.asarray(x, dtype=float)):
-            if not p.applies_to(d.name):
-                continue
-            v = float(p.from_x(xi))
-            if p.kind == "model":
-                overrides[p.name] = v
-            elif p.kind == "initial":
-                y0[p.name[:-3]] = v
-            elif p.name in q:
-                q[p.name] = v
-        return overrides, y0, q
+        return objective.dataset_values(self.k, x, {**d.parameters, **cond.parameters}, {**d.y0, **cond.y0})
 
     def evaluate(self, objective, rt, x, jacobian: bool = False):
         """Values ``{statistic: (n_conditions,)}`` and, with ``jacobian``, ``{statistic: (n_conditions,
