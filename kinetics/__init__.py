@@ -38,6 +38,7 @@ from .protocol.schedule import Schedule
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
 from .simulate import simulate, sweep
 from .steady import SteadyState, steady_state
+from .stochastic import ssa
 from .textformat import format_scheme, parse_scheme, read_scheme, write_scheme
 from .units import UnitSystem
 
@@ -51,5 +52,5 @@ __all__ = [
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
     "export", "read_json", "Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor",
-    "as_executor", "connect_scheduler", "read_sbml", "read_sbml_model",
+    "as_executor", "connect_scheduler", "read_sbml", "read_sbml_model", "ssa",
 ]

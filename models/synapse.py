@@ -284,7 +284,7 @@ def _fitted_scheme(s: Scheme) -> Scheme:
             continue
         lo, hi = ("open" if v is None else f"{v:.3g}" for v in entry["interval"])
         params.append(replace(
-            p,             value=float(entry["value"]), reference=fit["source"],
+            p, value=float(entry["value"]), reference=fit["source"],
             note=f"fitted (set L5, models.synapse_fit): {entry['value']:.6g} {p.unit} "
                  f"({100 * fit['level']:.0f} % {entry['ci_method']} interval {lo} to {hi}"
                  f"{', not identified' if entry['flag'] != 'identified' else ''}); hand set L5_hand: "

@@ -1,0 +1,486 @@
+"""The native SSA: generated C propensities, rate-constant bounds and a small C loop (direct method + thinning).
+
+Same algorithm as :mod:`kinetics.stochastic.ssa`'s Python engine (see there, with its references), in C: the
+rate constants ``k(t, p, u)`` and their interval upper bounds are generated from the scheme's sympy expressions
+(:func:`kinetics.codegen.c_statements` and an interval-arithmetic printer), the propensities with their
+combinatorial factors, and the state updates; compiled and cached by :func:`kinetics.native.build` with the ODE
+right-hand side, loaded with ctypes. One call runs a whole chunk of runs with the GIL released.
+
+Random numbers: xoshiro256** (Blackman & Vigna, "Scrambled linear pseudorandom number generators", ACM Trans.
+Math. Softw. 47, 2021), seeded per run with four 64-bit words from that run's ``SeedSequence`` child.
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import sympy
+
+from ..errors import ArgumentError, SchemeError, SolverError
+from .propensities import Channels, Unboundable
+
+__all__ = ["NativeSSA", "native_ssa", "plan_arrays", "c_source"]
+
+_C_LOOP = r"""
+#include <stdint.h>
+typedef struct { double lo, hi; } nks_iv;
+static nks_iv nks_pt(double x) { nks_iv r = {x, x}; return r; }
+static double nks_min4(double a, double b, double c, double d) {
+    double m = a; if (b < m) m = b; if (c < m) m = c; if (d < m) m = d; return m; }
+static double nks_max4(double a, double b, double c, double d) {
+    double m = a; if (b > m) m = b; if (c > m) m = c; if (d > m) m = d; return m; }
+static double nks_z(double x) { return x != x ? 0.0 : x; }
+static nks_iv nks_add(nks_iv a, nks_iv b) { nks_iv r = {a.lo + b.lo, a.hi + b.hi}; return r; }
+static nks_iv nks_mul(nks_iv a, nks_iv b) {
+    double p1 = nks_z(a.lo * b.lo), p2 = nks_z(a.lo * b.hi), p3 = nks_z(a.hi * b.lo), p4 = nks_z(a.hi * b.hi);
+    nks_iv r = {nks_min4(p1, p2, p3, p4), nks_max4(p1, p2, p3, p4)}; return r; }
+static nks_iv nks_exp(nks_iv a) { nks_iv r = {exp(a.lo), exp(a.hi)}; return r; }
+static nks_iv nks_log(nks_iv a) {
+    nks_iv r = {a.lo > 0 ? log(a.lo) : -INFINITY, a.hi > 0 ? log(a.hi) : -INFINITY}; return r; }
+static nks_iv nks_tanh(nks_iv a) { nks_iv r = {tanh(a.lo), tanh(a.hi)}; return r; }
+static nks_iv nks_abs(nks_iv a) {
+    nks_iv r;
+    if (a.lo >= 0) { r = a; } else if (a.hi <= 0) { r.lo = -a.hi; r.hi = -a.lo; }
+    else { r.lo = 0; r.hi = (-a.lo > a.hi ? -a.lo : a.hi); }
+    return r; }
+static nks_iv nks_powi(nks_iv a, int n) {
+    nks_iv r;
+    if (n == 0) return nks_pt(1.0);
+    if (n < 0) {
+        if (a.lo <= 0 && a.hi >= 0) { r.lo = -INFINITY; r.hi = INFINITY; return r; }
+        nks_iv inv = {1.0 / a.hi, 1.0 / a.lo};
+        return nks_powi(inv, -n);
+    }
+    double l = 1.0, h = 1.0;
+    for (int i = 0; i < n; i++) { l *= a.lo; h *= a.hi; }
+    if (n % 2 == 1 || a.lo >= 0) { r.lo = l; r.hi = h; }
+    else if (a.hi <= 0) { r.lo = h; r.hi = l; }
+    else { r.lo = 0; r.hi = l > h ? l : h; }
+    return r; }
+static nks_iv nks_powr(nks_iv a, double x) {
+    nks_iv r;
+    if (a.lo < 0) { r.lo = -INFINITY; r.hi = INFINITY; return r; }
+    if (x >= 0) { r.lo = pow(a.lo, x); r.hi = pow(a.hi, x); }
+    else { r.lo = a.hi > 0 ? pow(a.hi, x) : INFINITY; r.hi = a.lo > 0 ? pow(a.lo, x) : INFINITY; }
+    return r; }
+
+/* xoshiro256** 1.0 (Blackman & Vigna) */
+static inline uint64_t nks_rotl(const uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t nks_next(uint64_t *s) {
+    const uint64_t result = nks_rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = nks_rotl(s[3], 45);
+    return result; }
+/* uniform in (0, 1] */
+static inline double nks_u(uint64_t *s) { return ((nks_next(s) >> 11) + 1) * 0x1.0p-53; }
+
+static void nks_inputs_at(int nin, const double *cst, int k0, int k1, const int *ti, const double *td,
+                          double t, double *u) {
+    for (int i = 0; i < nin; i++) u[i] = cst[i];
+    for (int k = k0; k < k1; k++) {
+        const double *d = td + 4 * k; double dt = t - d[0];
+        u[ti[k]] += (d[2] + d[3] * dt) * exp(-d[1] * dt);
+    }
+}
+static void nks_term_range(const double *d, double ta, double tb, double *lo, double *hi) {
+    double da = ta - d[0], db = tb - d[0];
+    double va = (d[2] + d[3] * da) * exp(-d[1] * da), vb = (d[2] + d[3] * db) * exp(-d[1] * db);
+    double l = va < vb ? va : vb, h = va > vb ? va : vb;
+    if (d[3] != 0.0 && d[1] != 0.0) {
+        double dc = 1.0 / d[1] - d[2] / d[3];
+        if (da < dc && dc < db) {
+            double vc = (d[2] + d[3] * dc) * exp(-d[1] * dc);
+            if (vc < l) l = vc;
+            if (vc > h) h = vc;
+        }
+    }
+    *lo += l; *hi += h;
+}
+
+#define NKS_MAXIN (NKS_NINPUT > 0 ? NKS_NINPUT : 1)
+#define NKS_MAXPAR (NKS_NPARAM > 0 ? NKS_NPARAM : 1)
+
+static int nks_checkk(const double *k, double t, double *err) {
+    for (int j = 0; j < NKS_NCH; j++) {
+        if (!(k[j] >= 0.0) || k[j] == INFINITY) {
+            err[0] = j; err[1] = t; err[2] = k[j];
+            return (k[j] != k[j] || k[j] == INFINITY) ? 2 : 1;
+        }
+    }
+    return 0;
+}
+
+/* every output time before t gets the current counts */
+#define NKS_RECORD_BEFORE(t) \
+    while (gi < ng && t_eval[gi] < (t)) { \
+        for (int i = 0; i < NKS_NST; i++) out[(size_t)gi * NKS_NST + i] = x[i]; \
+        gi++; \
+    }
+
+static int nks_pick(const double *a, double r) {
+    int j = 0; double acc = a[0];
+    while (acc <= r && j < NKS_NCH - 1) { j++; acc += a[j]; }
+    while (a[j] <= 0.0 && j > 0) j--;
+    return j;
+}
+
+/* Status: 0 ok, 1 negative rate constant, 2 nan/inf rate constant, 3 max_events, 4 no finite bound,
+   5 bound violated, 6 jump to a negative count. err: [channel or state, t, value]. */
+int nks_run(const double *p, const long long *n0, int nseg, const double *bnd, const double *cst,
+            const int *tptr, const int *tin, const double *tdat, const int *jptr, const int *jtgt,
+            const int *jkind, const long long *jval, const unsigned char *varying,
+            int ng, const double *t_eval, const uint64_t *seed, long long max_events,
+            long long *out, long long *n_fired, double *err)
+{
+    uint64_t s[4] = {seed[0], seed[1], seed[2], seed[3]};
+    if (!(s[0] | s[1] | s[2] | s[3])) s[0] = 1;
+    long long x[NKS_NST];
+    double k[NKS_NCH], c[NKS_NCH], a[NKS_NCH], u[NKS_MAXIN];
+    nks_iv U[NKS_MAXIN], P[NKS_MAXPAR], T;
+    double kb[NKS_NCH];
+    for (int i = 0; i < NKS_NPARAM; i++) P[i] = nks_pt(p[i]);
+    for (int i = 0; i < NKS_NST; i++) x[i] = n0[i];
+    int gi = 0; long long fired = 0;
+    for (int sg = 0; sg < nseg; sg++) {
+        double ta = bnd[sg], tb = bnd[sg + 1], t = ta;
+        const double *cs = cst + (size_t)sg * NKS_NINPUT;
+        for (int q = jptr[sg]; q < jptr[sg + 1]; q++) {
+            x[jtgt[q]] = jkind[q] == 1 ? jval[q] : x[jtgt[q]] + jval[q];
+            if (x[jtgt[q]] < 0) {
+                err[0] = jtgt[q]; err[1] = ta; err[2] = (double)x[jtgt[q]]; *n_fired = fired; return 6;
+            }
+        }
+        if (!varying[sg]) {
+            nks_k(ta, p, cs, k);
+            int st = nks_checkk(k, ta, err); if (st) { *n_fired = fired; return st; }
+            for (int j = 0; j < NKS_NCH; j++) c[j] = k[j] * nks_scale[j];
+            for (;;) {
+                double a0 = nks_prop(x, c, a);
+                if (a0 <= 0.0) break;
+                t += -log(nks_u(s)) / a0;
+                if (t >= tb) break;
+                NKS_RECORD_BEFORE(t);
+                int j = nks_pick(a, (1.0 - nks_u(s)) * a0);
+                nks_apply(j, x);
+                if (++fired > max_events) { *n_fired = fired; return 3; }
+            }
+        } else {
+            double h0 = (tb - ta) / 8.0, rmax = 0.0;
+            for (int q = tptr[sg]; q < tptr[sg + 1]; q++) { double r = fabs(tdat[4 * q + 1]); if (r > rmax) rmax = r; }
+            if (rmax > 0.0 && 0.5 / rmax < h0) h0 = 0.5 / rmax;
+            double wa = ta;
+            while (t < tb) {
+                double wb = wa + h0; if (wb > tb || tb - wb < 1e-9 * (tb - ta)) wb = tb;
+                for (int i = 0; i < NKS_NINPUT; i++) { U[i].lo = cs[i]; U[i].hi = cs[i]; }
+                for (int q = tptr[sg]; q < tptr[sg + 1]; q++)
+                    nks_term_range(tdat + 4 * q, wa, wb, &U[tin[q]].lo, &U[tin[q]].hi);
+                for (int i = 0; i < NKS_NINPUT; i++) {
+                    U[i].lo -= 1e-12 * fabs(U[i].lo) + 1e-300;
+                    U[i].hi += 1e-12 * fabs(U[i].hi) + 1e-300;
+                }
+                T.lo = wa; T.hi = wb;
+                nks_kbound(T, U, P, kb);
+                for (int j = 0; j < NKS_NCH; j++) {
+                    c[j] = (kb[j] > 0.0 ? kb[j] : 0.0) * nks_scale[j];
+                    if (!(c[j] < INFINITY)) { err[0] = j; err[1] = wa; err[2] = wb; *n_fired = fired; return 4; }
+                }
+                for (;;) {
+                    double B = nks_prop(x, c, a);
+                    if (B <= 0.0) { t = wb; break; }
+                    t += -log(nks_u(s)) / B;
+                    if (t >= wb) { t = wb; break; }
+                    nks_inputs_at(NKS_NINPUT, cs, tptr[sg], tptr[sg + 1], tin, tdat, t, u);
+                    nks_k(t, p, u, k);
+                    int st = nks_checkk(k, t, err); if (st) { *n_fired = fired; return st; }
+                    double ck[NKS_NCH];
+                    for (int j = 0; j < NKS_NCH; j++) ck[j] = k[j] * nks_scale[j];
+                    double a0 = nks_prop(x, ck, a);
+                    if (a0 > B * (1.0 + 1e-9)) { err[0] = a0; err[1] = t; err[2] = B; *n_fired = fired; return 5; }
+                    double r = (1.0 - nks_u(s)) * B;
+                    if (r >= a0) continue;
+                    NKS_RECORD_BEFORE(t);
+                    nks_apply(nks_pick(a, r), x);
+                    if (++fired > max_events) { *n_fired = fired; return 3; }
+                }
+                wa = wb;
+            }
+        }
+        while (gi < ng && (t_eval[gi] < tb || (sg == nseg - 1 && t_eval[gi] <= tb))) {
+            for (int i = 0; i < NKS_NST; i++) out[(size_t)gi * NKS_NST + i] = x[i];
+            gi++;
+        }
+    }
+    *n_fired = fired;
+    return 0;
+}
+
+/* n runs one after the other; stops at the first failing run (its index in err[3]). */
+int nks_run_many(int n, const double *p, const long long *n0, int nseg, const double *bnd, const double *cst,
+                 const int *tptr, const int *tin, const double *tdat, const int *jptr, const int *jtgt,
+                 const int *jkind, const long long *jval, const unsigned char *varying,
+                 int ng, const double *t_eval, const uint64_t *seeds, long long max_events,
+                 long long *out, long long *n_fired, double *err)
+{
+    for (int r = 0; r < n; r++) {
+        int st = nks_run(p, n0, nseg, bnd, cst, tptr, tin, tdat, jptr, jtgt, jkind, jval, varying, ng, t_eval,
+                         seeds + 4 * (size_t)r, max_events, out + (size_t)r * ng * NKS_NST, n_fired + r, err);
+        if (st) { err[3] = r; return st; }
+    }
+    return 0;
+}
+"""
+
+
+def _interval_c(exprs, names: dict) -> list:
+    """C statements computing ``kb[j]`` = an upper bound of ``exprs[j]`` (interval arithmetic, see
+    :func:`kinetics.stochastic.propensities.interval_source`); raises :class:`Unboundable`."""
+    lines, counter = [], [0]
+
+    def new():
+        counter[0] += 1
+        return f"v{counter[0]}"
+
+    def emit(e) -> str:
+        if e.is_Number:
+            x = float(e)
+            if not math.isfinite(x):
+                raise Unboundable(f"non-finite number in `{sympy.sstr(e)}`")
+            v = new()
+            lines.append(f"    const nks_iv {v} = nks_pt({x!r});")
+            return v
+        if e.is_Symbol:
+            if e.name not in names:
+                raise Unboundable(f"unknown symbol `{e.name}`")
+            return names[e.name]
+        args = [emit(a) for a in e.args]
+        v = new()
+        if e.is_Add or e.is_Mul:
+            f = "nks_add" if e.is_Add else "nks_mul"
+            acc = args[0]
+            for a in args[1:]:
+                acc = f"{f}({acc}, {a})"
+            lines.append(f"    const nks_iv {v} = {acc};")
+        elif e.is_Pow:
+            x = e.args[1]
+            if x.is_Integer:
+                lines.append(f"    const nks_iv {v} = nks_powi({args[0]}, {int(x)});")
+            elif x.is_Number:
+                lines.append(f"    const nks_iv {v} = nks_powr({args[0]}, {float(x)!r});")
+            else:
+                lines.append(f"    const nks_iv {v} = nks_exp(nks_mul(nks_log({args[0]}), {args[1]}));")
+        elif isinstance(e, sympy.exp):
+            lines.append(f"    const nks_iv {v} = nks_exp({args[0]});")
+        elif isinstance(e, sympy.log) and len(args) == 1:
+            lines.append(f"    const nks_iv {v} = nks_log({args[0]});")
+        elif isinstance(e, sympy.Abs):
+            lines.append(f"    const nks_iv {v} = nks_abs({args[0]});")
+        elif isinstance(e, sympy.tanh):
+            lines.append(f"    const nks_iv {v} = nks_tanh({args[0]});")
+        else:
+            raise Unboundable(f"`{type(e).__name__}` in `{sympy.sstr(e)}`")
+        return v
+
+    for j, e in enumerate(exprs):
+        out = emit(sympy.sympify(e))
+        lines.append(f"    kb[{j}] = {out}.hi;")
+    return lines
+
+
+def c_source(ch: Channels) -> str:
+    """The generated model block (ODE right-hand side, for the template, then the SSA functions)."""
+    from ..codegen import c_source as ode_source, c_statements
+    from ..odesystem import derive
+    from ..scheme import TIME
+
+    scheme = ch.scheme
+    system = derive(scheme)
+    names = {s.name: f"p[{i}]" for i, s in enumerate(system.p)}
+    names.update({s.name: f"u[{i}]" for i, s in enumerate(system.u)})
+    names[TIME.name] = "t"
+    k_body = "\n".join(c_statements(ch.rate_constants, [f"k[{j}]" for j in range(ch.n_channels)], names))
+    inames = {"t": "T"}
+    inames.update({s.name: f"U[{i}]" for i, s in enumerate(system.u)})
+    inames.update({s.name: f"P[{i}]" for i, s in enumerate(system.p)})
+    try:
+        _interval_c(ch.rate_constants, inames)
+        boundable = 1
+    except Unboundable:
+        boundable = 0
+    scale = ", ".join(repr(float(v)) for v in ch.scale)
+    return ode_source(system) + f"""
+/* ---- SSA of scheme `{scheme.name}` ({ch.mode}) ---- */
+#define NKS_NCH {ch.n_channels}
+#define NKS_NST {len(scheme.species_names)}
+#define NKS_NINPUT {len(system.u)}
+#define NKS_NPARAM {len(system.p)}
+int nks_boundable(void) {{ return {boundable}; }}
+static const double nks_scale[NKS_NCH] = {{{scale}}};
+static void nks_k(double t, const double *p, const double *u, double *k)
+{{
+    (void)t; (void)p; (void)u;
+{k_body}
+}}
+"""
+
+
+def _full_source(ch: Channels) -> str:
+    """Model block + the interval helpers and loop (the bound and propensity functions go between them)."""
+    head = c_source(ch)
+    loop_helpers, loop_main = _C_LOOP.split("#define NKS_MAXIN", 1)
+    scheme = ch.scheme
+    from ..odesystem import derive
+
+    system = derive(scheme)
+    inames = {"t": "T"}
+    inames.update({s.name: f"U[{i}]" for i, s in enumerate(system.u)})
+    inames.update({s.name: f"P[{i}]" for i, s in enumerate(system.p)})
+    try:
+        b_body = "\n".join(_interval_c(ch.rate_constants, inames))
+    except Unboundable as exc:
+        b_body = f"    /* not boundable: {str(exc).replace('*/', '* /')} */\n" \
+                 f"    for (int j = 0; j < NKS_NCH; j++) kb[j] = INFINITY;"
+    props = []
+    for j, reac in enumerate(ch.reactants):
+        f = [f"c[{j}]"]
+        for i, a in reac:
+            f += [f"(double)x[{i}]"] + [f"(double)(x[{i}] - {m})" for m in range(1, a)]
+        props.append(f"    a[{j}] = {' * '.join(f)}; a0 += a[{j}];")
+    cases = []
+    for j, row in enumerate(ch.change):
+        ups = " ".join(f"x[{i}] += {int(d)};" for i, d in enumerate(row) if d != 0)
+        cases.append(f"    case {j}: {ups} break;")
+    gen = f"""
+static void nks_kbound(nks_iv T, const nks_iv *U, const nks_iv *P, double *kb)
+{{
+    (void)T; (void)U; (void)P;
+{b_body}
+}}
+static double nks_prop(const long long *x, const double *c, double *a)
+{{
+    double a0 = 0.0;
+{chr(10).join(props)}
+    return a0;
+}}
+static void nks_apply(int j, long long *x)
+{{
+    switch (j) {{
+{chr(10).join(cases)}
+    default: break;
+    }}
+}}
+"""
+    return head + loop_helpers + gen + "#define NKS_MAXIN" + loop_main
+
+
+class NativeSSA:
+    """The loaded native SSA library of one :class:`Channels` (structure, mode, Omega)."""
+
+    def __init__(self, ch: Channels, path: Path):
+        from .. import native
+
+        self.channels = ch
+        native._check_loadable(Path(path))
+        lib = ctypes.CDLL(str(path))
+        self.boundable = bool(lib.nks_boundable())
+        P = ctypes.c_void_p
+        lib.nks_run_many.argtypes = [ctypes.c_int, P, P, ctypes.c_int, P, P, P, P, P, P, P, P, P, P,
+                                     ctypes.c_int, P, P, ctypes.c_longlong, P, P, P]
+        lib.nks_run_many.restype = ctypes.c_int
+        self._lib = lib
+        self.n_states = len(ch.scheme.species_names)
+
+    def run_many(self, p, plan_arrays, n0, t_eval, seeds, max_events):
+        """Counts ``(n, n_t, n_states)`` and reactions fired ``(n,)`` of ``n = len(seeds)`` runs."""
+        (nseg, bnd, cst, tptr, tin, tdat, jptr, jtgt, jkind, jval, varying) = plan_arrays
+        if varying.any() and not self.boundable:
+            raise SchemeError(f"scheme `{self.channels.scheme.name}`: the thinning method needs an upper bound of "
+                              "every rate constant over time-varying inputs, and it cannot bound one of them; "
+                              "use piecewise-constant inputs (steps, pulses) instead")
+        n = len(seeds)
+        t_eval = np.ascontiguousarray(t_eval, dtype=float)
+        out = np.zeros((n, t_eval.size, self.n_states), dtype=np.int64)
+        fired = np.zeros(n, dtype=np.int64)
+        err = np.zeros(4)
+        p = np.ascontiguousarray(p, dtype=float)
+        n0 = np.ascontiguousarray(n0, dtype=np.int64)
+        seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
+
+        def ptr(a):
+            return a.ctypes.data_as(ctypes.c_void_p)
+
+        st = self._lib.nks_run_many(n, ptr(p), ptr(n0), nseg, ptr(bnd), ptr(cst), ptr(tptr), ptr(tin), ptr(tdat),
+                                    ptr(jptr), ptr(jtgt), ptr(jkind), ptr(jval), ptr(varying), t_eval.size,
+                                    ptr(t_eval), ptr(seeds), int(max_events), ptr(out), ptr(fired), ptr(err))
+        if st:
+            labels = self.channels.labels
+            if st == 1:
+                raise SchemeError(f"the rate constant of channel `{labels[int(err[0])]}` is negative ({err[2]:g}) at "
+                                  f"t = {err[1]:g}: a propensity must be >= 0 (check the parameters and the "
+                                  "protocol's inputs)")
+            if st == 2:
+                raise SolverError(f"the rate constant of channel `{labels[int(err[0])]}` is {err[2]} at t = {err[1]:g}")
+            if st == 3:
+                raise SolverError(f"more than {max_events} reactions in one run (max_events)")
+            if st == 4:
+                raise SchemeError(f"scheme `{self.channels.scheme.name}`: the rate constant of channel "
+                                  f"`{labels[int(err[0])]}` has no finite upper bound over [{err[1]:g}, {err[2]:g}] "
+                                  "(thinning needs one)")
+            if st == 5:
+                raise SolverError(f"internal error: propensity {err[0]:g} above its bound {err[2]:g} at t = {err[1]:g}")
+            if st == 6:
+                raise ArgumentError(f"a jump at t = {err[1]:g} makes the count of "
+                                    f"`{self.channels.state_names[int(err[0])]}` negative ({err[2]:g})")
+            raise SolverError(f"native SSA failed with status {st}")
+        return out, fired
+
+
+def plan_arrays(plan) -> tuple:
+    """The Python engine's per-segment plan as the C loop's flat arrays."""
+    nseg = len(plan)
+    bnd = np.array([seg[0] for seg in plan] + [plan[-1][1]], dtype=float)
+    nin = len(plan[0][2])
+    cst = np.array([seg[2] for seg in plan], dtype=float).reshape(nseg, nin)
+    tptr = np.zeros(nseg + 1, dtype=np.int32)
+    jptr = np.zeros(nseg + 1, dtype=np.int32)
+    tin, tdat, jtgt, jkind, jval = [], [], [], [], []
+    for s, seg in enumerate(plan):
+        for term in seg[3]:
+            tin.append(term[0])
+            tdat.append(term[1:])
+        for j in seg[4]:
+            jtgt.append(j[0])
+            jkind.append(j[1])
+            jval.append(j[2])
+        tptr[s + 1] = len(tin)
+        jptr[s + 1] = len(jtgt)
+    return (nseg, bnd, np.ascontiguousarray(cst), tptr, np.array(tin, dtype=np.int32),
+            np.array(tdat, dtype=float).reshape(-1, 4), jptr, np.array(jtgt, dtype=np.int32),
+            np.array(jkind, dtype=np.int32), np.array(jval, dtype=np.int64))
+
+
+_LOADED: dict = {}
+_LOCK = threading.Lock()
+
+
+def native_ssa(ch: Channels) -> NativeSSA:
+    """The compiled (cached on disk by :func:`kinetics.native.build`) and loaded native SSA of ``ch``.
+
+    Raises :class:`~kinetics.errors.CompilerError` without a working C compiler.
+    """
+    from .. import native
+
+    key = (ch.scheme.structure_key(), ch.mode, ch.omega)
+    with _LOCK:
+        hit = _LOADED.get(key)
+    if hit is not None:
+        return hit
+    path = native.build(_full_source(ch))
+    hit = NativeSSA(ch, path)
+    with _LOCK:
+        _LOADED[key] = hit
+    return hit
+
+
