@@ -191,7 +191,6 @@ def fit_record(result, note: str = "") -> dict:
     specs = {f.name: f for f in FIT_PARAMETERS}
     hand = sy.scheme(set="L5_hand")
     params = {}
-    flagged = result.flagged()
     for name in result.names:
         # a side beyond the bounds the literature allows is open (None): the data do not close it
         lo, hi = result.ci[name]
@@ -200,8 +199,10 @@ def fit_record(result, note: str = "") -> dict:
         params[name] = {"value": float(result.values[name]), "unit": hand.get_parameter(name).unit,
                         "hand_value": float(hand.get_parameter(name).value),
                         "bounds": [specs[name].low, specs[name].high], "why_bounds": specs[name].why,
-                        "interval": [lo, hi], "ci_method": result.ci_method,
-                        "flag": "not identified" if name in flagged else "identified"}
+                        "interval": [lo, hi],
+                        "ci_method": "profile" if name in result.profiles else "wald",
+                        # identified: a closed interval inside the bounds (correlation flags are in "flags")
+                        "flag": "identified" if lo is not None and hi is not None else "not identified"}
     return {
         "source": "nmdakin models.synapse_fit: joint weighted least-squares fit (kinetics.fitting) to Sjostrom et al. "
                   "2001 (Neuron 32:1149), Brock et al. 2020 (Front Synaptic Neurosci 12:11) and Thomazeau et al. "

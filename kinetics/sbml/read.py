@@ -582,7 +582,10 @@ class _Importer(_EventReader):
                 flux = (law * next(iter(scales))).xreplace(self.subs_unit)
                 rx = self.reaction_from_annotation(r, sides, flux)
                 if rx is None:
-                    rx = Reaction(tuple(sides["r"]), tuple(sides["p"]), rate=flux, name=self.nm(rid))
+                    # the file's kinetic law; the name nmdakin annotated (possibly none) still holds
+                    ann = read_annotation(r, "reaction")
+                    name = ann.get("name", "") if ann else self.nm(rid)
+                    rx = Reaction(tuple(sides["r"]), tuple(sides["p"]), rate=flux, name=name)
                 parts.reactions.append(rx)
             else:
                 for sp, coeff in net.items():
