@@ -71,6 +71,19 @@ def _float_array(values, what: str, n: int | None = None) -> np.ndarray:
     return arr
 
 
+def check_name_and_protocol(dataset, kind: str) -> str:
+    """Check the ``name`` and ``protocol`` every dataset kind has (``None`` becomes the empty protocol, on the
+    frozen instance); returns ``"KIND `NAME`"`` for messages."""
+    if not isinstance(dataset.name, str) or not dataset.name.isidentifier():
+        raise ArgumentError(f"dataset name {dataset.name!r} must be an identifier (letters, digits, _)")
+    where = f"{kind} `{dataset.name}`"
+    if dataset.protocol is None:
+        object.__setattr__(dataset, "protocol", Protocol.empty())
+    if not isinstance(dataset.protocol, Protocol):
+        raise ArgumentError(f"{where}: `protocol` must be a kinetics Protocol, got {type(dataset.protocol).__name__}")
+    return where
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """One recording to fit.
@@ -117,13 +130,7 @@ class Dataset:
     t_end: float | None = None
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise ArgumentError(f"dataset name {self.name!r} must be an identifier (letters, digits, _)")
-        where = f"dataset `{self.name}`"
-        if self.protocol is None:
-            object.__setattr__(self, "protocol", Protocol.empty())
-        if not isinstance(self.protocol, Protocol):
-            raise ArgumentError(f"{where}: `protocol` must be a kinetics Protocol, got {type(self.protocol).__name__}")
+        where = check_name_and_protocol(self, "dataset")
         try:
             t0 = float(self.t0)
         except (TypeError, ValueError):

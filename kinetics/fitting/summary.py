@@ -86,7 +86,7 @@ import sympy
 from ..codegen import lambdify_modules
 from ..errors import ArgumentError, ParseError, SchemeError, SolverError, did_you_mean
 from ..protocol import Protocol
-from .dataset import ESTIMATE, Dataset, _float_array
+from .dataset import ESTIMATE, Dataset, _float_array, check_name_and_protocol
 
 __all__ = ["SummaryDataset", "Statistic", "Condition", "REDUCTIONS"]
 
@@ -360,13 +360,7 @@ class SummaryDataset:
     t_end: float | None = None
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise ArgumentError(f"dataset name {self.name!r} must be an identifier (letters, digits, _)")
-        where = f"summary dataset `{self.name}`"
-        if self.protocol is None:
-            object.__setattr__(self, "protocol", Protocol.empty())
-        if not isinstance(self.protocol, Protocol):
-            raise ArgumentError(f"{where}: `protocol` must be a kinetics Protocol, got {type(self.protocol).__name__}")
+        where = check_name_and_protocol(self, "summary dataset")
         t0 = _number(self.t0, f"{where}: `t0`")
         object.__setattr__(self, "t0", t0)
         if self.t_end is not None:

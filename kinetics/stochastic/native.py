@@ -20,6 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ArgumentError, SchemeError, SolverError
+from ..escape import c_comment
 from .propensities import Channels, Unboundable
 
 __all__ = ["NativeSSA", "native_ssa", "plan_arrays", "c_source"]
@@ -311,7 +312,7 @@ def c_source(ch: Channels) -> str:
         boundable = 0
     scale = ", ".join(repr(float(v)) for v in ch.scale)
     return ode_source(system) + f"""
-/* ---- SSA of scheme `{scheme.name}` ({ch.mode}) ---- */
+/* ---- SSA of scheme `{c_comment(scheme.name)}` ({ch.mode}) ---- */
 #define NKS_NCH {ch.n_channels}
 #define NKS_NST {len(scheme.species_names)}
 #define NKS_NINPUT {len(system.u)}
@@ -340,7 +341,7 @@ def _full_source(ch: Channels) -> str:
     try:
         b_body = "\n".join(_interval_c(ch.rate_constants, inames))
     except Unboundable as exc:
-        b_body = f"    /* not boundable: {str(exc).replace('*/', '* /')} */\n" \
+        b_body = f"    /* not boundable: {c_comment(str(exc))} */\n" \
                  f"    for (int j = 0; j < NKS_NCH; j++) kb[j] = INFINITY;"
     props = []
     for j, reac in enumerate(ch.reactants):

@@ -181,6 +181,25 @@ def _run(system: StochasticSystem, p, plan, n0, t_eval, rng, events=None, max_ev
     P = [(v, v) for v in p]
     p = list(p)
     last = len(plan) - 1
+
+    def fire(t, a, r):
+        """Fire the channel that ``r`` in ``[0, sum(a))`` selects (Gillespie's direct method)."""
+        nonlocal n_fired
+        j = 0
+        acc = a[0]
+        while acc <= r and j < nc - 1:
+            j += 1
+            acc += a[j]
+        while a[j] <= 0.0:           # round-off at the top end: the last channel with a > 0
+            j -= 1
+        for i, d in updates[j]:
+            x[i] += d
+        n_fired += 1
+        if events is not None:
+            events.append((t, j, tuple(x)))
+        if n_fired > limit:
+            raise SolverError(f"more than {max_events} reactions in one run (max_events)")
+
     for s, (ta, tb, const, terms, jumps) in enumerate(plan):
         for i, kind, val in jumps:
             x[i] = val if kind == _JUMP_SET else x[i] + val
@@ -207,21 +226,7 @@ def _run(system: StochasticSystem, p, plan, n0, t_eval, rng, events=None, max_ev
                 while gi < ng and t_eval[gi] < t:
                     out[gi] = x
                     gi += 1
-                r = rand() * a0
-                j = 0
-                acc = a[0]
-                while acc <= r and j < nc - 1:
-                    j += 1
-                    acc += a[j]
-                while a[j] <= 0.0:           # round-off at the top end: the last channel with a > 0
-                    j -= 1
-                for i, d in updates[j]:
-                    x[i] += d
-                n_fired += 1
-                if events is not None:
-                    events.append((t, j, tuple(x)))
-                if n_fired > limit:
-                    raise SolverError(f"more than {max_events} reactions in one run (max_events)")
+                fire(t, a, rand() * a0)
         else:
             if system.bounds is None:
                 raise SchemeError(f"scheme `{ch.scheme.name}`: the thinning method needs an upper bound of every "
@@ -262,20 +267,7 @@ def _run(system: StochasticSystem, p, plan, n0, t_eval, rng, events=None, max_ev
                     while gi < ng and t_eval[gi] < t:
                         out[gi] = x
                         gi += 1
-                    j = 0
-                    acc = a[0]
-                    while acc <= r and j < nc - 1:
-                        j += 1
-                        acc += a[j]
-                    while a[j] <= 0.0:
-                        j -= 1
-                    for i, d in updates[j]:
-                        x[i] += d
-                    n_fired += 1
-                    if events is not None:
-                        events.append((t, j, tuple(x)))
-                    if n_fired > limit:
-                        raise SolverError(f"more than {max_events} reactions in one run (max_events)")
+                    fire(t, a, r)
                 wa = wb
         while gi < ng and (t_eval[gi] < tb or (s == last and t_eval[gi] <= tb)):
             out[gi] = x
