@@ -12,16 +12,14 @@ Math. Softw. 47, 2021), seeded per run with four 64-bit words from that run's ``
 from __future__ import annotations
 
 import ctypes
-import math
 import threading
 from pathlib import Path
 
 import numpy as np
-import sympy
 
 from ..errors import ArgumentError, SchemeError, SolverError
 from ..escape import c_comment
-from .propensities import Channels, Unboundable
+from .propensities import Channels, Unboundable, interval_lines
 
 __all__ = ["NativeSSA", "native_ssa", "plan_arrays", "c_source"]
 
@@ -236,58 +234,12 @@ int nks_run_many(int n, const double *p, const long long *n0, int nseg, const do
 
 
 def _interval_c(exprs, names: dict) -> list:
-    """C statements computing ``kb[j]`` = an upper bound of ``exprs[j]`` (interval arithmetic, see
-    :func:`kinetics.stochastic.propensities.interval_source`); raises :class:`Unboundable`."""
-    lines, counter = [], [0]
-
-    def new():
-        counter[0] += 1
-        return f"v{counter[0]}"
-
-    def emit(e) -> str:
-        if e.is_Number:
-            x = float(e)
-            if not math.isfinite(x):
-                raise Unboundable(f"non-finite number in `{sympy.sstr(e)}`")
-            v = new()
-            lines.append(f"    const nks_iv {v} = nks_pt({x!r});")
-            return v
-        if e.is_Symbol:
-            if e.name not in names:
-                raise Unboundable(f"unknown symbol `{e.name}`")
-            return names[e.name]
-        args = [emit(a) for a in e.args]
-        v = new()
-        if e.is_Add or e.is_Mul:
-            f = "nks_add" if e.is_Add else "nks_mul"
-            acc = args[0]
-            for a in args[1:]:
-                acc = f"{f}({acc}, {a})"
-            lines.append(f"    const nks_iv {v} = {acc};")
-        elif e.is_Pow:
-            x = e.args[1]
-            if x.is_Integer:
-                lines.append(f"    const nks_iv {v} = nks_powi({args[0]}, {int(x)});")
-            elif x.is_Number:
-                lines.append(f"    const nks_iv {v} = nks_powr({args[0]}, {float(x)!r});")
-            else:
-                lines.append(f"    const nks_iv {v} = nks_exp(nks_mul(nks_log({args[0]}), {args[1]}));")
-        elif isinstance(e, sympy.exp):
-            lines.append(f"    const nks_iv {v} = nks_exp({args[0]});")
-        elif isinstance(e, sympy.log) and len(args) == 1:
-            lines.append(f"    const nks_iv {v} = nks_log({args[0]});")
-        elif isinstance(e, sympy.Abs):
-            lines.append(f"    const nks_iv {v} = nks_abs({args[0]});")
-        elif isinstance(e, sympy.tanh):
-            lines.append(f"    const nks_iv {v} = nks_tanh({args[0]});")
-        else:
-            raise Unboundable(f"`{type(e).__name__}` in `{sympy.sstr(e)}`")
-        return v
-
-    for j, e in enumerate(exprs):
-        out = emit(sympy.sympify(e))
-        lines.append(f"    kb[{j}] = {out}.hi;")
-    return lines
+    """C statements computing ``kb[j]`` = an upper bound of ``exprs[j]``: the program of
+    :func:`kinetics.stochastic.propensities.interval_program` over the ``nks_*`` interval helpers;
+    raises :class:`Unboundable`."""
+    assignments, outs = interval_lines(exprs, names, "nks_", lambda x: f"nks_pt({x!r})")
+    return [f"    const nks_iv {v} = {text};" for v, text in assignments] + \
+        [f"    kb[{j}] = {out}.hi;" for j, out in enumerate(outs)]
 
 
 def c_source(ch: Channels) -> str:

@@ -245,19 +245,32 @@ class Unboundable(SchemeError):
     """An expression the interval bound of the thinning method cannot handle."""
 
 
-def interval_source(exprs, names: dict) -> str:
-    """Python source of ``_bounds(T, U, P)`` returning ``[(lo, hi), ...]`` enclosing each of ``exprs`` when every
-    symbol ``s`` lies in the ``(lo, hi)`` pair the Python expression ``names[s]`` (``"T"``, ``"U[0]"``, ``"P[2]"``)
-    gives: interval arithmetic on the expression tree
-    (sums, products, powers, ``exp``, ``log``, ``sqrt``, ``Abs``, ``tanh``), rigorous up to round-off.
+def interval_program(exprs, names: dict) -> tuple[list, list]:
+    """The interval-arithmetic program bounding each of ``exprs``, for a back-end to print.
 
-    Raises :class:`Unboundable` for other functions.
+    One walk of each expression tree (sums, products, powers, ``exp``, ``log``, ``sqrt``, ``Abs``, ``tanh``);
+    returns ``(ops, outs)``: ``ops`` is a list of ``(variable, operation, operands)`` in evaluation order, where
+    ``operation`` is one of ``"const"`` (operand: a float), ``"add"``, ``"mul"`` (two or more interval operands),
+    ``"powi"`` / ``"powr"`` (an interval and an int / float exponent), ``"pow"`` (interval base and exponent),
+    ``"exp"``, ``"log"``, ``"abs"``, ``"tanh"``; an interval operand is a variable or an entry of ``names`` (the
+    back-end's spelling of a symbol's interval). ``outs`` names the interval of each expression.
+
+    Raises :class:`Unboundable` for other functions, unknown symbols and non-finite numbers.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> ops, outs = interval_program([sympy.sympify("2*exp(V)")], {"V": "U[0]"})
+    >>> [op for _, op, _ in ops]
+    ['const', 'exp', 'mul']
     """
-    lines, counter = [], [0]
+    ops, counter = [], [0]
 
     def new():
         counter[0] += 1
         return f"v{counter[0]}"
+
+    unary = {sympy.exp: "exp", sympy.Abs: "abs", sympy.tanh: "tanh"}
 
     def emit(e) -> str:
         if e.is_Number:
@@ -265,45 +278,69 @@ def interval_source(exprs, names: dict) -> str:
             if not math.isfinite(x):
                 raise Unboundable(f"non-finite number in `{sympy.sstr(e)}`")
             v = new()
-            lines.append(f"    {v} = ({x!r}, {x!r})")
+            ops.append((v, "const", (x,)))
             return v
         if e.is_Symbol:
             if e.name not in names:
                 raise Unboundable(f"unknown symbol `{e.name}`")
             return names[e.name]
-        args = [emit(a) for a in e.args]
-        v = new()
-        if e.is_Add:
-            lines.append(f"    {v} = ({' + '.join(a + '[0]' for a in args)}, {' + '.join(a + '[1]' for a in args)})")
-        elif e.is_Mul:
-            acc = args[0]
-            for a in args[1:]:
-                w = new()
-                lines.append(f"    {w} = _imul({acc}, {a})")
-                acc = w
-            lines.append(f"    {v} = {acc}")
-        elif e.is_Pow:
-            b, x = e.args
-            if x.is_Integer:
-                lines.append(f"    {v} = _ipow_int({args[0]}, {int(x)})")
-            elif x.is_Number:
-                lines.append(f"    {v} = _ipow_real({args[0]}, {float(x)!r})")
-            else:
-                lines.append(f"    {v} = _iexp(_imul(_ilog({args[0]}), {args[1]}))")
-        elif isinstance(e, sympy.exp):
-            lines.append(f"    {v} = _iexp({args[0]})")
-        elif isinstance(e, sympy.log) and len(args) == 1:
-            lines.append(f"    {v} = _ilog({args[0]})")
-        elif isinstance(e, sympy.Abs):
-            lines.append(f"    {v} = _iabs({args[0]})")
-        elif isinstance(e, sympy.tanh):
-            lines.append(f"    {v} = (math.tanh({args[0]}[0]), math.tanh({args[0]}[1]))")
-        else:
+        if e.is_Pow and e.args[1].is_Number:
+            base, x = emit(e.args[0]), e.args[1]
+            v = new()
+            ops.append((v, "powi", (base, int(x))) if x.is_Integer else (v, "powr", (base, float(x))))
+            return v
+        kind = "add" if e.is_Add else "mul" if e.is_Mul else "pow" if e.is_Pow else \
+            "log" if isinstance(e, sympy.log) and len(e.args) == 1 else unary.get(type(e))
+        if kind is None:
             raise Unboundable(f"`{type(e).__name__}` in `{sympy.sstr(e)}`")
+        args = tuple(emit(a) for a in e.args)
+        v = new()
+        ops.append((v, kind, args))
         return v
 
     outs = [emit(sympy.sympify(e)) for e in exprs]
+    return ops, outs
+
+
+def interval_lines(exprs, names: dict, prefix: str, point) -> tuple[list, list]:
+    """The program of :func:`interval_program` printed for a back-end whose interval helpers are called
+    ``{prefix}add``, ``{prefix}mul``, ``{prefix}powi``, ``{prefix}powr``, ``{prefix}exp``, ``{prefix}log``,
+    ``{prefix}abs``, ``{prefix}tanh``, and whose point interval of a float ``x`` is ``point(x)``.
+
+    Returns ``(assignments, outs)``: ``(variable, expression text)`` pairs in evaluation order and the variable of
+    each expression's interval.
+    """
+    def call(op, args):
+        if op == "const":
+            return point(args[0])
+        if op in ("add", "mul"):
+            acc = args[0]
+            for a in args[1:]:
+                acc = f"{prefix}{op}({acc}, {a})"
+            return acc
+        if op == "pow":             # x**y = exp(y log x)
+            return f"{prefix}exp({prefix}mul({prefix}log({args[0]}), {args[1]}))"
+        return f"{prefix}{op}({', '.join(a if isinstance(a, str) else repr(a) for a in args)})"
+
+    ops, outs = interval_program(exprs, names)
+    return [(v, call(op, args)) for v, op, args in ops], outs
+
+
+def interval_source(exprs, names: dict) -> str:
+    """Python source of ``_bounds(T, U, P)`` returning ``[(lo, hi), ...]`` enclosing each of ``exprs`` when every
+    symbol ``s`` lies in the ``(lo, hi)`` pair the Python expression ``names[s]`` (``"T"``, ``"U[0]"``, ``"P[2]"``)
+    gives (the program of :func:`interval_program`, printed as Python over :data:`INTERVAL_NAMESPACE`),
+    rigorous up to round-off.
+
+    Raises :class:`Unboundable` for what :func:`interval_program` cannot bound.
+    """
+    assignments, outs = interval_lines(exprs, names, "_i", lambda x: f"({x!r}, {x!r})")
+    lines = [f"    {v} = {text}" for v, text in assignments]
     return "def _bounds(T, U, P):\n" + "\n".join(lines) + f"\n    return [{', '.join(outs)}]\n"
+
+
+def _iadd(a, b):
+    return (a[0] + b[0], a[1] + b[1])
 
 
 def _imul(a, b):
@@ -312,7 +349,7 @@ def _imul(a, b):
     return (min(p), max(p))
 
 
-def _ipow_int(a, n):
+def _ipowi(a, n):
     lo, hi = a
     if n == 0:
         return (1.0, 1.0)
@@ -320,7 +357,7 @@ def _ipow_int(a, n):
         if lo <= 0.0 <= hi:
             return (-math.inf, math.inf)
         inv = (1.0 / hi, 1.0 / lo)
-        return _ipow_int(inv, -n)
+        return _ipowi(inv, -n)
     if n % 2 == 1:
         return (lo ** n, hi ** n)
     if lo >= 0:
@@ -330,7 +367,7 @@ def _ipow_int(a, n):
     return (0.0, max(lo ** n, hi ** n))
 
 
-def _ipow_real(a, x):
+def _ipowr(a, x):
     lo, hi = a
     if lo < 0:
         return (-math.inf, math.inf)
@@ -353,6 +390,10 @@ def _ilog(a):
     return (math.log(lo) if lo > 0 else -math.inf, math.log(hi) if hi > 0 else -math.inf)
 
 
+def _itanh(a):
+    return (math.tanh(a[0]), math.tanh(a[1]))
+
+
 def _iabs(a):
     lo, hi = a
     if lo >= 0:
@@ -362,5 +403,5 @@ def _iabs(a):
     return (0.0, max(-lo, hi))
 
 
-INTERVAL_NAMESPACE = {"math": math, "_imul": _imul, "_ipow_int": _ipow_int, "_ipow_real": _ipow_real,
-                      "_iexp": _iexp, "_ilog": _ilog, "_iabs": _iabs}
+INTERVAL_NAMESPACE = {"math": math, "_iadd": _iadd, "_imul": _imul, "_ipowi": _ipowi, "_ipowr": _ipowr,
+                      "_iexp": _iexp, "_ilog": _ilog, "_iabs": _iabs, "_itanh": _itanh}
