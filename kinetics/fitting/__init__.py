@@ -11,6 +11,9 @@
   (:mod:`kinetics.fitting.sensitivity`), log10 or linear parameter scales, and multistart from a Latin hypercube or
   Sobol design; every start is kept.
 * :func:`profile` — profile-likelihood confidence intervals and the flat-profile check.
+* :func:`sample_posterior` — Markov chain Monte Carlo (emcee) from the optimum: credible intervals beside the
+  confidence intervals, autocorrelation times, effective sample sizes, R-hat, corner plots
+  (:mod:`kinetics.fitting.posterior`).
 * :class:`FitResult` — new Parameter objects, standard errors, covariance, intervals, AIC/BIC, identifiability
   flags, ``report()``, ``to_json()`` and plots.
 * Many runs go through an executor: a local process pool by default, or a ``dask.distributed.Client``
@@ -35,13 +38,14 @@ from .driver import fit, profile
 from .objective import Objective
 from .optimize import StartResult, multistart
 from .parameters import FitParameter
+from .posterior import Posterior, sample_posterior
 from .result import FitResult
 from .summary import Condition, Statistic, SummaryDataset
 from .uncertainty import Flag, Profile
 
 __all__ = [
     "Dataset", "SummaryDataset", "Statistic", "Condition", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
-    "Objective", "multistart", "read_experiment", "run_experiment",
+    "Objective", "multistart", "read_experiment", "run_experiment", "Posterior", "sample_posterior",
 ]
 
 
