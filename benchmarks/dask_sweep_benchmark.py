@@ -1,0 +1,127 @@
+"""Large sweeps through a dask.distributed LocalCluster: per-task overhead and the share of the work it costs.
+
+Two sweeps run through ``kinetics.sweep(..., executor=client)`` (the package's executor interface) and, in the same
+run, serially in this process (the work itself, one core):
+
+* ``stdp``  -- the STDP benchmark's 1000-set (Rb, Ro) sweep (``stdp_model.py``: 7 states, 60 pulses, 60 s);
+* ``small`` -- 10^5 parameter sets of a small scheme: Destexhe's five-state NMDA receptor
+  (``models.destexhe1994.five_state``) after one 1 ms, 1 mM glutamate pulse, final state at 50 ms.
+
+Measured, per sweep: the serial time ``T1``; the cluster time ``Tc`` with ``W`` workers (one thread each; the
+cluster's start-up is reported apart, not counted); the ideal ``T1 / W``; the overhead share
+``1 - (T1 / W) / Tc`` (everything the cluster adds: scheduling, serialisation, result transfer, idle tails); and
+the per-task overhead of the cluster itself, from a batch of no-op tasks. ``kinetics.sweep`` sends rows in
+chunks, four per worker: the script reports the chunk size and checks that the cluster's results equal the serial
+ones bit for bit.
+
+Bar (issue #12): the overhead share stays under 10 % of the work. Run::
+
+    python benchmarks/dask_sweep_benchmark.py            # both sweeps, 2 workers
+    python benchmarks/dask_sweep_benchmark.py --quick    # 200 STDP sets, 2 * 10^4 small sets
+
+Results are written to ``benchmarks/dask_results.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import stdp_model as M  # noqa: E402
+
+import kinetics as kx  # noqa: E402
+
+
+def small_problem(n: int, seed: int = 0):
+    """The five-state receptor after one pulse, ``n`` log-uniform (Ru, Ro) pairs within 3x of the published
+    rates (Destexhe et al. 1994)."""
+    from models import destexhe1994
+
+    scheme = destexhe1994.five_state()
+    rng = np.random.default_rng(seed)
+    params = {name: scheme.get_parameter(name).value * 10 ** rng.uniform(-0.5, 0.5, n) for name in ("Ru", "Ro")}
+    protocol = kx.Protocol([kx.pulses("glu", [1.0], amplitude=1.0, width=1.0)])
+    return scheme, params, protocol, 50.0
+
+
+def stdp_problem(n: int):
+    return M.build_scheme(), M.sweep_parameters(n), M.build_protocol(), M.T_END
+
+
+def _noop(x):
+    return x
+
+
+def task_overhead(client, n_tasks: int = 400) -> float:
+    """Seconds per no-op task on the cluster (submit to result, amortised over a batch)."""
+    client.gather(client.map(_noop, range(20), pure=False))       # warm the connections
+    t0 = time.perf_counter()
+    client.gather(client.map(_noop, range(n_tasks), pure=False))
+    return (time.perf_counter() - t0) / n_tasks
+
+
+def run(name: str, problem, client, n_workers: int) -> dict:
+    scheme, params, protocol, t_end = problem
+    m = len(next(iter(params.values())))
+    opts = dict(t_end=t_end, rtol=M.RTOL, atol=M.ATOL)
+    warm = {k: v[:2] for k, v in params.items()}
+    kx.sweep(scheme, warm, protocol, executor="serial", **opts)            # compile (not timed)
+    kx.sweep(scheme, warm, protocol, executor=client, **opts)              # load on every worker (not timed)
+    t0 = time.perf_counter()
+    serial = kx.sweep(scheme, params, protocol, executor="serial", **opts)
+    t_serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cluster = kx.sweep(scheme, params, protocol, executor=client, **opts)
+    t_cluster = time.perf_counter() - t0
+    ideal = t_serial / n_workers
+    chunk = max(1, -(-m // (4 * n_workers)))
+    return {"sweep": name, "sets": m, "states": len(scheme.species), "workers": n_workers, "chunk_rows": chunk,
+            "tasks": -(-m // chunk), "serial_s": t_serial, "cluster_s": t_cluster, "ideal_s": ideal,
+            "per_set_ms": 1e3 * t_serial / m, "overhead_share": 1.0 - ideal / t_cluster,
+            "identical": bool(np.array_equal(serial.final, cluster.final))}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", type=int, default=2, help="dask workers, one thread each (default 2)")
+    ap.add_argument("--quick", action="store_true", help="200 STDP sets and 2 * 10^4 small sets")
+    ap.add_argument("--out", type=Path, default=HERE / "dask_results.json", help="JSON results file")
+    args = ap.parse_args(argv)
+    from dask.distributed import Client, LocalCluster
+
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    startup = time.perf_counter() - t0
+    try:
+        per_task = task_overhead(client)
+        rows = [run("stdp", stdp_problem(200 if args.quick else 1000), client, args.workers),
+                run("small", small_problem(20_000 if args.quick else 100_000), client, args.workers)]
+    finally:
+        client.close()
+        cluster.close()
+    print(f"dask LocalCluster: {args.workers} workers x 1 thread; start-up {startup:.2f} s (not counted); "
+          f"no-op task overhead {1e3 * per_task:.2f} ms; {os.cpu_count()} cores")
+    print(f"{'sweep':<6} {'sets':>7} {'states':>6} {'tasks':>5} {'rows/task':>9} {'ms/set':>7} {'serial s':>9} "
+          f"{'cluster s':>9} {'ideal s':>8} {'overhead':>8} identical")
+    for r in rows:
+        print(f"{r['sweep']:<6} {r['sets']:>7} {r['states']:>6} {r['tasks']:>5} {r['chunk_rows']:>9} "
+              f"{r['per_set_ms']:>7.3f} {r['serial_s']:>9.2f} {r['cluster_s']:>9.2f} {r['ideal_s']:>8.2f} "
+              f"{100 * r['overhead_share']:>7.1f}% {r['identical']}")
+    ok = all(r["overhead_share"] < 0.10 and r["identical"] for r in rows)
+    print("bar (overhead < 10 % of the work, identical results):", "met" if ok else "NOT met")
+    args.out.write_text(json.dumps({"startup_s": startup, "noop_task_s": per_task, "rows": rows,
+                                    "quick": args.quick}, indent=1) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
