@@ -195,7 +195,9 @@ class Posterior:
         fig.suptitle(f"Posterior of {self.fit.model.name} ({self.n_samples} samples; orange: fit optimum; "
                      f"dashed: median and {int(round(100 * self.level))} % credible interval)", fontsize=9)
         if path is not None:
-            fig.savefig(path, dpi=120, bbox_inches="tight")
+            from ..io import atomic_savefig
+
+            atomic_savefig(fig, path, dpi=120, bbox_inches="tight")
             plt.close(fig)
         return fig
 
