@@ -5,7 +5,8 @@ the lambdified numpy functions, loaded native solvers (plain and with sensitivit
 :class:`LRUCache`. A value is built at most once per key and process, even when several threads ask for it at the
 same time (the others wait for the first builder); a failed build is not cached.
 
-The on-disk cache of compiled libraries is :mod:`kinetics.native`'s.
+The on-disk cache of compiled libraries is :mod:`kinetics.native`'s; a model's library is found there by its
+code identity (:meth:`kinetics.model.CompiledModel.code_identity`) before anything is derived.
 
 Examples
 --------

@@ -6,13 +6,19 @@ Both are produced once per scheme structure by :class:`kinetics.model.CompiledMo
 * :func:`numpy_functions` lambdifies the right-hand side, its Jacobian and the
   observables with common-subexpression elimination and *vector* arguments
   (``f(t, y, p, u)``), so there is no limit on the number of symbols.
-* :func:`c_source` writes ``nk_rhs`` and ``nk_jac`` in C99 for the native
+* :func:`c_source` writes ``nk_rhs``, ``nk_jac`` and ``nk_obs`` (the observables) in C99 for the native
   integrator (:mod:`kinetics.native`).
+* :func:`generator_identity` names the code generator (its version, its source files and sympy's version):
+  with a scheme's structure key it identifies the generated code without generating it, so a compiled model is
+  found in the on-disk cache before any symbolic work (:meth:`kinetics.model.CompiledModel.native_solver`).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -23,7 +29,32 @@ from .errors import ArgumentError
 from .escape import c_comment
 from .odesystem import OdeSystem
 
-__all__ = ["NumpyFunctions", "numpy_functions", "c_source", "CPrinter", "c_statements", "c_rhs_jacobian"]
+__all__ = ["NumpyFunctions", "numpy_functions", "c_source", "CPrinter", "c_statements", "c_rhs_jacobian",
+           "CODEGEN_VERSION", "generator_identity", "c_rhs_structured"]
+
+#: Bumped by hand when the generated code changes in a way the source files below do not show.
+CODEGEN_VERSION = 2
+
+#: The modules whose code decides what C is generated from a scheme (hashed into :func:`generator_identity`).
+_GENERATOR_FILES = ("scheme.py", "odesystem.py", "codegen.py", "escape.py")
+
+
+@lru_cache(maxsize=None)
+def generator_identity(*extra_files: str) -> str:
+    """SHA-256 naming the code generator: :data:`CODEGEN_VERSION`, sympy's version (its printers and
+    simplifications shape the output) and the bytes of the modules that generate code (``kinetics/`` paths;
+    ``extra_files`` adds others, e.g. ``"fitting/sensitivity.py"``). Computed once per process.
+
+    Examples
+    --------
+    >>> len(generator_identity())
+    64
+    """
+    h = hashlib.sha256(f"nmdakin-codegen/{CODEGEN_VERSION}\0sympy/{sympy.__version__}\0".encode())
+    root = Path(__file__).resolve().parent
+    for name in _GENERATOR_FILES + tuple(extra_files):
+        h.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -108,7 +139,9 @@ def c_statements(exprs, targets, names: dict, indent: str = "    ") -> list:
     """C statements assigning ``exprs`` to ``targets`` (C lvalues; ``None`` skips one), with common
     subexpressions in ``const double _x<k>`` temporaries."""
     printer = CPrinter(names)
-    temps, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("_x"), optimizations="basic")
+    # plain CSE: sympy's "basic" optimisations cost ~6x the time on large schemes for no measurable speed-up
+    # of the compiled code (benchmarks/startup_benchmark.py)
+    temps, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("_x"))
     lines = [f"{indent}const double {printer.doprint(s)} = {printer.doprint(e)};" for s, e in temps]
     lines += [f"{indent}{tgt} = {printer.doprint(e)};" for tgt, e in zip(targets, reduced) if tgt is not None]
     return lines
@@ -123,13 +156,85 @@ def c_rhs_jacobian(rhs, jacobian, names: dict) -> tuple:
     return "\n".join(rhs_body), "\n".join(jac_body)
 
 
+def c_rhs_structured(system: OdeSystem, names: dict, indent: str = "    ") -> str:
+    """Body of ``nk_rhs`` written as the scheme is: the observables the fluxes need (in dependency order) and
+    every flux as ``const double`` temporaries, then ``f[i] = sum_j N_ij v_j + r_i``.
+
+    The same equations as :attr:`OdeSystem.rhs` (where the observables are substituted) without a common
+    subexpression search over it: an observable used by many reactions is computed once by construction, and
+    generating the code takes a fraction of the time for large schemes.
+
+    Examples
+    --------
+    >>> import kinetics as kx
+    >>> s = kx.Scheme("bind", species=[kx.Species("R", 1.0), kx.Species("AR", 0.0)],
+    ...               parameters=[kx.Parameter("k", 1.0, "1/ms")], inputs=[kx.Input("L", 0.0)],
+    ...               reactions=[kx.reaction("R -> AR", "k*occ")], observables=[kx.Observable("occ", "L/(1 + L)")])
+    >>> print(c_rhs_structured(kx.derive(s), {"R": "y[0]", "AR": "y[1]", "k": "p[0]", "L": "u[0]"}))
+        const double _o0 = u[0]/(u[0] + 1);
+        const double _v0 = y[0]*p[0]*_o0;
+        f[0] = -_v0;
+        f[1] = _v0;
+    """
+    raw_obs = system._raw_observables
+    fluxes = list(system._raw_fluxes)
+    rules = system._raw_rate_rules
+    local = dict(names)
+    obs_names = {name: f"_o{k}" for k, name in enumerate(raw_obs)}
+    local.update(obs_names)
+    printer = CPrinter(local)
+    # the observables needed, with those they depend on
+    need: set = set()
+    todo = [sym.name for e in [*fluxes, *rules.values()] for sym in e.free_symbols if sym.name in raw_obs]
+    while todo:
+        name = todo.pop()
+        if name not in need:
+            need.add(name)
+            todo += [sym.name for sym in raw_obs[name].free_symbols if sym.name in raw_obs]
+    lines = [f"{indent}const double {obs_names[name]} = {printer.doprint(expr)};"
+             for name, expr in raw_obs.items() if name in need]
+    lines += [f"{indent}const double _v{j} = {printer.doprint(v)};" for j, v in enumerate(fluxes)]
+    rows: dict = {}
+    for (i, j), c in sorted(system.stoichiometry.todok().items()):
+        if c != 0:
+            rows.setdefault(i, []).append(c * sympy.Symbol(f"_v{j}"))
+    for i, name in enumerate(system.state_names):
+        terms = rows.get(i, [])
+        if name in rules:
+            terms.append(rules[name])
+        lines.append(f"{indent}f[{i}] = {printer.doprint(sympy.Add(*terms))};")
+    return "\n".join(lines)
+
+
+def c_observables(system: OdeSystem, names: dict) -> tuple:
+    """``(n_obs, body)`` of ``nk_obs`` (every ``o[k]``); ``n_obs = -1`` (and no body) when an observable cannot be
+    written in C (then its values come from :func:`numpy_functions`)."""
+    exprs = list(system.observables.values())
+    if not exprs:
+        return 0, ""
+    try:
+        return len(exprs), "\n".join(c_statements(exprs, [f"o[{k}]" for k in range(len(exprs))], names))
+    except (TypeError, ValueError, NotImplementedError, ArgumentError):
+        return -1, ""
+
+
 def c_source(system: OdeSystem) -> str:
-    """C99 source of ``nk_rhs`` / ``nk_jac`` for ``system`` (to be prepended to the integrator)."""
+    """C99 source of ``nk_rhs`` / ``nk_jac`` / ``nk_obs`` for ``system`` (to be prepended to the integrator)."""
     names = {s.name: f"y[{i}]" for i, s in enumerate(system.y)}
     names.update({s.name: f"p[{i}]" for i, s in enumerate(system.p)})
     names.update({s.name: f"u[{i}]" for i, s in enumerate(system.u)})
     n = system.n_states
-    rhs_body, jac_body = c_rhs_jacobian(system.rhs, system.jacobian, names)
+    rhs_body = c_rhs_structured(system, names)
+    jac = list(system.jacobian)
+    jac_body = "\n".join(c_statements(jac, [f"J[{k}]" if e != 0 else None for k, e in enumerate(jac)], names))
+    n_obs, obs_body = c_observables(system, names)
+    obs = "" if n_obs <= 0 else f"""static void nk_obs(double t, const double *y, const double *p, const double *u,
+                   double *o)
+{{
+    (void)t; (void)y; (void)p; (void)u; (void)o;
+{obs_body}
+}}
+"""
     return f"""/* generated by nmdakin from scheme `{c_comment(system.name)}` (structure {system.key[:16]}) */
 #include <math.h>
 #include <string.h>
@@ -139,6 +244,7 @@ def c_source(system: OdeSystem) -> str:
 #define NK_NSTATE {n}
 #define NK_NPARAM {len(system.p)}
 #define NK_NINPUT {len(system.u)}
+#define NK_NOBS {n_obs}
 #define NK_AUTONOMOUS {0 if system.rhs.has(system.t) else 1}
 static void nk_rhs(double t, const double *y, const double *p, const double *u, double *f)
 {{
@@ -151,4 +257,4 @@ static void nk_jac(double t, const double *y, const double *p, const double *u, 
     memset(J, 0, sizeof(double) * {n * n});
 {jac_body}
 }}
-"""
+{obs}"""

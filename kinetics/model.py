@@ -18,6 +18,11 @@ fitting's objective, SBML import and the library's assay models all consume it. 
 cached per scheme structure (:mod:`kinetics.cache`); a ``CompiledModel`` itself is cheap and is kept on its scheme,
 so ``compile(s) is compile(s)``.
 
+Start-up: the native libraries (plain, with sensitivities) are looked up in the on-disk cache by the model's
+:meth:`CompiledModel.code_identity` (structure key + code generator) before anything is derived; the equations are
+derived, and C generated, only to build a missing entry. A warm process's first ``simulate()`` therefore does no
+symbolic work: state, parameter and input orders come from the scheme and the observables from the library.
+
 Examples
 --------
 >>> import kinetics as kx
@@ -101,12 +106,52 @@ class CompiledModel:
     # ------------------------------------------------------------------ derived equations
     @property
     def system(self):
-        """The derived :class:`~kinetics.odesystem.OdeSystem` (cached per structure)."""
+        """The :class:`~kinetics.odesystem.OdeSystem` (cached per structure). Cheap: its equations are derived
+        on first use of one of them (``rhs``, ``jacobian``, ``observables``...), which a native solver found in
+        the on-disk cache never needs."""
         if self._system is None:
-            from .odesystem import derive
+            from .odesystem import system_of
 
-            self._system = derive(self.scheme)
+            self._system = system_of(self.scheme)
         return self._system
+
+    def code_identity(self) -> str:
+        """What the generated code of this model depends on: the structure key and the code generator's
+        identity (:func:`kinetics.codegen.generator_identity`). With the compiler and the integrator template
+        (added by :func:`kinetics.native.build_keyed`) it names a compiled library in the on-disk cache, so
+        that library is found without deriving or generating anything.
+
+        Examples
+        --------
+        >>> import kinetics as kx
+        >>> s = kx.Scheme("decay", species=[kx.Species("A", 1.0)],
+        ...               parameters=[kx.Parameter("k", 500.0, "1/s")], reactions=[kx.reaction("A ->", "k")])
+        >>> kx.compile(s).code_identity() == kx.compile(s.with_parameters(k=2.0)).code_identity()
+        True
+        >>> kx.compile(s).code_identity() == kx.compile(s.rename({"A": "B"})).code_identity()
+        False
+        """
+        from .codegen import generator_identity
+
+        return f"nmdakin-model\x1f{self.key}\x1f{generator_identity()}"
+
+    def observable_function(self):
+        """``f(t, Y, P, U) -> [values per observable]`` (the signature of :attr:`numpy`'s ``observables``): the
+        loaded native library's when it has them (no symbolic work), else the lambdified one.
+
+        Examples
+        --------
+        >>> import kinetics as kx
+        >>> s = kx.Scheme("decay", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("k", 1.0, "1/ms")],
+        ...               reactions=[kx.reaction("A ->", "k")], observables=[kx.Observable("twice", "2*A")])
+        >>> res = kx.simulate(s, t_end=1.0, n_points=3)
+        >>> [float(v) for v in kx.compile(s).observable_function()(0.0, [3.0], [1.0], [])[0]]
+        [6.0]
+        """
+        solver = _NATIVE.get(self.key)
+        if getattr(solver, "n_observables", -1) >= 0:
+            return solver.observables
+        return self.numpy.observables
 
     @property
     def numpy(self):
@@ -254,15 +299,17 @@ class CompiledModel:
     # ------------------------------------------------------------------ solvers
     def native_solver(self):
         """The loaded native solver (generated, compiled and cached on first use; raises
-        :class:`~kinetics.errors.CompilerError` when no working C compiler is available)."""
-        system = self.system
+        :class:`~kinetics.errors.CompilerError` when no working C compiler is available).
 
+        The library is looked up in the on-disk cache by :meth:`code_identity` first: the equations are derived
+        and the C source generated only to build a missing (or rejected) entry."""
         def build():
             from . import native
             from .codegen import c_source
 
-            path = native.build(c_source(system))
-            return native.NativeSolver(path, system.n_states, len(system.p), len(system.u))
+            path = native.build_keyed(self.code_identity(), lambda: c_source(self.system))
+            return native.NativeSolver(path, len(self.state_names), len(self.parameter_names),
+                                       len(self.input_names))
 
         return _NATIVE.get_or_build(self.key, build)
 
@@ -284,6 +331,6 @@ class CompiledModel:
         t = np.asarray(t, dtype=float)
         U = schedule.input_values(t).T if self.input_names else np.zeros((0, t.size))
         with np.errstate(all="ignore"):
-            vals = self.numpy.observables(t, np.asarray(y).T, p_vector, U)
+            vals = self.observable_function()(t, np.asarray(y).T, p_vector, U)
         return {n: np.broadcast_to(np.asarray(v, dtype=float), t.shape).copy()
                 for n, v in zip(self.observable_names, vals)}

@@ -23,6 +23,7 @@ Matrix([[1, 1]])
 """
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -32,7 +33,7 @@ from .cache import LRUCache
 from .errors import SchemeError
 from .scheme import TIME, Scheme, expression_text
 
-__all__ = ["OdeSystem", "derive"]
+__all__ = ["OdeSystem", "derive", "system_of"]
 
 
 class OdeSystem:
@@ -52,6 +53,10 @@ class OdeSystem:
         Observables written in ``t, y, p, u`` only.
     """
 
+    #: Attributes computed by :meth:`_derive` on first use (the symbolic derivation).
+    _DERIVED = frozenset({"observables", "stoichiometry", "fluxes", "rate_rule_terms", "rate_rule_states", "rhs",
+                          "_raw_fluxes", "_raw_rate_rules", "_raw_observables"})
+
     def __init__(self, scheme: Scheme):
         self.key = scheme.structure_key()
         self.name = scheme.name
@@ -63,40 +68,36 @@ class OdeSystem:
         self.y = tuple(sympy.Symbol(n) for n in self.state_names)
         self.p = tuple(sympy.Symbol(n) for n in self.parameter_names)
         self.u = tuple(sympy.Symbol(n) for n in self.input_names)
+        # The equations are derived on first use (:meth:`_derive`): a compiled model found in the on-disk cache
+        # by its structure key never needs them (see :mod:`kinetics.model`).
+        self._scheme = scheme
+        self._lock = threading.Lock()
 
-        obs = {o.name: o.expr for o in scheme.observables}
-        resolved: dict[sympy.Symbol, sympy.Expr] = {}
+    def __getattr__(self, name):
+        # only called for attributes not set yet: the derived ones are computed once, on first access
+        if name in OdeSystem._DERIVED:
+            self._derive()
+            return self.__dict__[name]
+        raise AttributeError(f"'OdeSystem' object has no attribute '{name}'")
 
-        def resolve(expr, where):
-            # sympy evaluates on substitution and may refuse the result (min(k, sqrt(O)) with O = -1)
-            try:
-                return expr.xreplace(resolved)
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise SchemeError(f"scheme `{scheme.name}`: {where} with the observables substituted is not a "
-                                  f"valid expression: {exc}") from None
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
 
-        for name in scheme.observable_order():
-            resolved[sympy.Symbol(name)] = resolve(obs[name], f"observable `{name}`")
-        self.observables = {name: resolved[sympy.Symbol(name)] for name in self.observable_names}
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
-        index = {n: i for i, n in enumerate(self.state_names)}
-        N = sympy.zeros(len(self.state_names), len(scheme.reactions))
-        for j, r in enumerate(scheme.reactions):
-            for n, c in r.reactants:
-                N[index[n], j] -= c
-            for n, c in r.products:
-                N[index[n], j] += c
-        self.stoichiometry = N
-        self._raw_fluxes = [r.flux() for r in scheme.reactions]
-        self._raw_rate_rules = {r.species: r.expr for r in scheme.rate_rules}
-        self.fluxes = sympy.Matrix([resolve(r.flux(), f"the flux of reaction `{r}`") for r in scheme.reactions]) \
-            if scheme.reactions else sympy.zeros(0, 1)
-        rr = sympy.zeros(len(self.state_names), 1)
-        for rule in scheme.rate_rules:
-            rr[index[rule.species], 0] += resolve(rule.expr, f"the rate rule of `{rule.species}`")
-        self.rate_rule_terms = rr
-        self.rate_rule_states = tuple(r.species for r in scheme.rate_rules)
-        self.rhs = (N * self.fluxes + rr) if scheme.reactions else rr
+    @property
+    def derived(self) -> bool:
+        """True once the equations have been derived in this process."""
+        return "rhs" in self.__dict__
+
+    def _derive(self) -> None:
+        """Derive the equations of the scheme (once; thread-safe). Raises SchemeError for an invalid one."""
+        with self._lock:
+            if "rhs" in self.__dict__:
+                return
+            self.__dict__.update(_derive_equations(self._scheme, self.y, self.state_names, self.observable_names))
 
     @property
     def n_states(self) -> int:
@@ -118,8 +119,33 @@ class OdeSystem:
 
     @cached_property
     def jacobian(self) -> sympy.Matrix:
-        """``d rhs / d y`` (n_states x n_states). Derivatives of step functions are taken as 0."""
-        J = self.rhs.jacobian(sympy.Matrix(self.y))
+        """``d rhs / d y`` (n_states x n_states). Derivatives of step functions are taken as 0.
+
+        Computed sparsely, ``J = N dv/dy + dr/dy``: each flux and rate-rule term is differentiated only with
+        respect to the states it contains (the same entries as ``rhs.jacobian(y)``, at a fraction of the cost
+        for large schemes)."""
+        n = self.n_states
+        index = {s: i for i, s in enumerate(self.y)}
+        states = frozenset(self.y)
+        terms: dict = {}
+        columns: dict = {}
+        for (i, j), c in sorted(self.stoichiometry.todok().items()):
+            if c != 0:
+                columns.setdefault(j, []).append((i, c))
+        for j, flux in enumerate(self.fluxes):
+            rows = columns.get(j)
+            if not rows:
+                continue
+            for s in sorted(flux.free_symbols & states, key=index.get):
+                d = flux.diff(s)
+                for i, c in rows:
+                    terms.setdefault((i, index[s]), []).append(c * d)
+        for i, r in enumerate(self.rate_rule_terms):
+            for s in sorted(r.free_symbols & states, key=index.get):
+                terms.setdefault((i, index[s]), []).append(r.diff(s))
+        J = sympy.zeros(n, n)
+        for (i, k), parts in terms.items():
+            J[i, k] = sympy.Add(*parts)
         if J.has(sympy.DiracDelta):
             J = J.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero)
         return J
@@ -180,9 +206,82 @@ class OdeSystem:
         return "\n".join(lines)
 
 
+def _derive_equations(scheme: Scheme, y, state_names, observable_names) -> dict:
+    """The symbolic derivation of :class:`OdeSystem`: observables resolved, stoichiometry, fluxes, rhs."""
+    obs = {o.name: o.expr for o in scheme.observables}
+    resolved: dict[sympy.Symbol, sympy.Expr] = {}
+
+    def resolve(expr, where):
+        # sympy evaluates on substitution and may refuse the result (min(k, sqrt(O)) with O = -1)
+        try:
+            return expr.xreplace(resolved)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise SchemeError(f"scheme `{scheme.name}`: {where} with the observables substituted is not a "
+                              f"valid expression: {exc}") from None
+
+    for name in scheme.observable_order():
+        resolved[sympy.Symbol(name)] = resolve(obs[name], f"observable `{name}`")
+    out = {"observables": {name: resolved[sympy.Symbol(name)] for name in observable_names},
+           "_raw_observables": {name: obs[name] for name in scheme.observable_order()}}
+    n = len(state_names)
+    index = {nm: i for i, nm in enumerate(state_names)}
+    N = sympy.zeros(n, len(scheme.reactions))
+    net = []                                   # per reaction, {state index: net coefficient}
+    for j, r in enumerate(scheme.reactions):
+        col: dict = {}
+        for nm, c in r.reactants:
+            col[index[nm]] = col.get(index[nm], 0) - c
+        for nm, c in r.products:
+            col[index[nm]] = col.get(index[nm], 0) + c
+        for i, c in col.items():
+            N[i, j] = c
+        net.append(col)
+    raw = [r.flux() for r in scheme.reactions]
+    fluxes = [resolve(f, f"the flux of reaction `{r}`") for f, r in zip(raw, scheme.reactions)]
+    rr = sympy.zeros(n, 1)
+    for rule in scheme.rate_rules:
+        rr[index[rule.species], 0] += resolve(rule.expr, f"the rate rule of `{rule.species}`")
+    # dy_i/dt = sum_j N_ij v_j + r_i over the non-zero N_ij only (a dense product of sympy matrices costs
+    # O(n_states * n_reactions) symbolic operations)
+    rows = [[] for _ in range(n)]
+    for j, col in enumerate(net):
+        for i, c in col.items():
+            if c != 0:
+                rows[i].append(c * fluxes[j])
+    out.update(
+        stoichiometry=N,
+        _raw_fluxes=raw,
+        _raw_rate_rules={r.species: r.expr for r in scheme.rate_rules},
+        fluxes=sympy.Matrix(fluxes) if fluxes else sympy.zeros(0, 1),
+        rate_rule_terms=rr,
+        rate_rule_states=tuple(r.species for r in scheme.rate_rules),
+        rhs=sympy.Matrix([sympy.Add(*rows[i], rr[i, 0]) for i in range(n)]),
+    )
+    return out
+
+
 _SYSTEMS = LRUCache("derived systems", maxsize=64)
+
+
+def system_of(scheme: Scheme) -> OdeSystem:
+    """The cached :class:`OdeSystem` of ``scheme``'s structure, its equations not derived yet (cheap).
+
+    Examples
+    --------
+    >>> from kinetics import Scheme, Species, Parameter, reaction
+    >>> s = Scheme("lazy", species=[Species("X", 1.0), Species("Y", 0.0)],
+    ...            parameters=[Parameter("k", 1.0, "1/ms")], reactions=[reaction("X -> Y", "k")])
+    >>> sysm = system_of(s)
+    >>> sysm.state_names, sysm.derived
+    (('X', 'Y'), False)
+    >>> sysm.rhs.T, sysm.derived
+    (Matrix([[-X*k, X*k]]), True)
+    """
+    return _SYSTEMS.get_or_build(scheme.structure_key(), lambda: OdeSystem(scheme))
 
 
 def derive(scheme: Scheme) -> OdeSystem:
     """Derive (or fetch from the cache) the :class:`OdeSystem` of ``scheme``."""
-    return _SYSTEMS.get_or_build(scheme.structure_key(), lambda: OdeSystem(scheme))
+    system = system_of(scheme)
+    system._derive()
+    return system

@@ -385,7 +385,7 @@ def simulate(model, protocol: Protocol | None = None, *, t_end: float, t_eval=No
     resolved = runner.prepare()[2]
     result = Result(t=t_eval, y=y_out, scheme=scheme, params=values, protocol=protocol, method=resolved,
                     stats=stats, schedule=schedule, p_model=p_vec,
-                    observable_fn=model.numpy.observables if model.observable_names else None)
+                    observable_fn=model.observable_function() if model.observable_names else None)
     return _check_finite(result, nonfinite)
 
 

@@ -27,8 +27,9 @@ import pytest
 from kinetics import Parameter, Scheme, Species, reaction, simulate
 from kinetics.codegen import c_source
 from kinetics.errors import CompilerError
-from kinetics.native import (NativeCacheWarning, NativeSolver, SegmentArrays, build, compiler_available,
-                             library_ok)
+from kinetics.model import compile as compile_model
+from kinetics.native import (NativeCacheWarning, NativeSolver, SegmentArrays, build, build_keyed,
+                             compiler_available, library_ok)
 from kinetics.odesystem import derive
 
 pytestmark = pytest.mark.skipif(not compiler_available(),
@@ -90,8 +91,10 @@ SIMULATE_DECAY = """
 
 
 def scheme_library(cache_dir) -> Path:
-    """The cache path of decay_scheme()'s library (built once here)."""
-    return build(c_source(derive(decay_scheme())), cache_dir=cache_dir)
+    """The cache path of decay_scheme()'s library, the one simulate() loads (built once here): keyed by the
+    scheme's code identity (kinetics.model.CompiledModel.native_solver)."""
+    s = decay_scheme()
+    return build_keyed(compile_model(s).code_identity(), lambda: c_source(derive(s)), cache_dir=cache_dir)
 
 
 def assert_simulates_correctly(proc):
@@ -210,6 +213,20 @@ def test_manifest_binds_key_source_and_digest(tmp_path):
     assert m["source_sha256"] == hashlib.sha256(src).hexdigest()
 
 
+def test_entry_whose_manifest_names_another_source_is_rebuilt(tmp_path):
+    src = decay_source("other source")
+    path = build(src, cache_dir=tmp_path / "a")
+    good = path.read_bytes()
+    man = manifest_of(path)
+    m = json.loads(man.read_text())
+    m["source_sha256"] = "0" * 64
+    man.write_text(json.dumps(m))
+    os.utime(path, ns=(0, 0))               # another signature: the in-process memo does not hide it
+    with pytest.warns(NativeCacheWarning, match="another source"):
+        assert build(src, cache_dir=tmp_path / "a") == path
+    assert json.loads(man.read_text())["source_sha256"] != "0" * 64 and path.read_bytes() == good
+
+
 def test_warm_hit_does_not_rehash_or_recompile(tmp_path, monkeypatch):
     import kinetics.native as native
     src = decay_source("warm")
@@ -265,7 +282,7 @@ def test_planted_library_is_not_loaded_but_rebuilt(tmp_path):
     # in-process too: the memo notices the file changed
     shutil.copyfile(evil, lib)
     with pytest.warns(NativeCacheWarning, match="discarding .*SHA-256|discarding .*bytes"):
-        again = build(c_source(derive(decay_scheme())), cache_dir=cache)
+        again = scheme_library(cache)
     assert again == lib and lib.read_bytes() == good and not marker.exists()
 
 
@@ -305,7 +322,7 @@ def test_native_solver_refuses_a_planted_library(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "no-manifest", "bad-manifest", "other-key",
-                                    "other-source"])
+                                    "other-identity"])
 def test_damaged_entry_is_rebuilt_in_a_fresh_process(tmp_path, damage):
     cache = tmp_path / "cache"
     lib = scheme_library(cache)
@@ -323,9 +340,9 @@ def test_damaged_entry_is_rebuilt_in_a_fresh_process(tmp_path, damage):
     elif damage == "other-key":              # a manifest copied from another entry
         other = build(decay_source("other"), cache_dir=cache)
         shutil.copyfile(manifest_of(other), man)
-    elif damage == "other-source":
+    elif damage == "other-identity":         # simulate() finds its library by the model's identity
         m = json.loads(man.read_text())
-        m["source_sha256"] = "0" * 64
+        m["identity_sha256"] = "0" * 64
         man.write_text(json.dumps(m))
     proc = run_python(SIMULATE_DECAY, cache)
     assert_simulates_correctly(proc)        # a SIGBUS would show as status -7 here

@@ -71,7 +71,8 @@ t y p u dydt J obs
 """.split())
 
 #: Global (linker) symbols of the integrator template, renamed ``<prefix>_<symbol>`` in an export.
-_TEMPLATE_GLOBALS = ("nk_solve", "nk_status_message", "nk_dims", "nk_abi_version")
+_TEMPLATE_GLOBALS = ("nk_solve", "nk_status_message", "nk_dims", "nk_abi_version", "nk_n_observables",
+                     "nk_observables")
 
 
 @lru_cache(maxsize=1)

@@ -114,6 +114,15 @@ class SensitivitySystem:
     def key(self) -> tuple:
         return (self.system.key, self.parameters, self.initial)
 
+    def code_identity(self) -> str:
+        """What the generated code depends on: the structure key, the directions and the code generator
+        (:func:`kinetics.codegen.generator_identity`, this module included). :meth:`library` finds the compiled
+        library by it in the on-disk cache without deriving anything."""
+        from ..codegen import generator_identity
+
+        return "\x1f".join(["nmdakin-sensitivity", self.system.key, generator_identity("fitting/sensitivity.py"),
+                             repr(self.parameters), repr(self.initial)])
+
     # ------------------------------------------------------------------ symbolic
     @cached_property
     def _df_dtheta(self) -> list:
@@ -198,12 +207,13 @@ static void nk_jac(double t, const double *y, const double *p, const double *u, 
                 self._path = Path(path)
 
     def library(self) -> Path:
-        """Path of the compiled library (generated and built on first use, cached on disk)."""
+        """Path of the compiled library: found in the on-disk cache by :meth:`code_identity`, generated and
+        built only when missing."""
         from .. import native
 
         with self._lock:
             if self._path is None or not native.library_ok(self._path):
-                self._path = native.build(self.c_source())
+                self._path = native.build_keyed(self.code_identity(), self.c_source)
             return self._path
 
     def solver(self):

@@ -24,13 +24,18 @@ Loading a shared library runs its code (constructors included), so the cache
   sticky, like ``/tmp``). A symbolic link to the folder must be owned by the
   user or root; the resolved folder is used from then on. A folder that fails
   these checks is refused with a :class:`NativeCacheWarning` naming it and why.
+* A library's key is the SHA-256 of the compiler, flags, ABI version and either
+  the full source (:func:`build`) or an *identity* that determines the source
+  (:func:`build_keyed`: a scheme's structure key and the code generator's
+  identity, plus the integrator template's SHA-256), so a compiled model is
+  found without deriving its equations or generating its C.
 * Every library ``nk_<key>.so`` has a manifest ``nk_<key>.json`` written when it
-  is built: the key (itself the SHA-256 of the source, compiler, flags and ABI
-  version, and the file name), the library's size and SHA-256, and the SHA-256
-  of the source. Before a library is returned by :func:`build` or opened by
-  :class:`NativeSolver` (``dlopen``), it must be a non-empty regular file owned by
-  the user, not group/world-writable, and its bytes must hash to the manifest's
-  digest; the manifest must name the same key (and source). A missing, corrupt,
+  is built: the key and the file name, the library's size and SHA-256, the
+  SHA-256 of the source and, for :func:`build_keyed`, of the identity. Before
+  a library is returned by :func:`build` or opened by :class:`NativeSolver`
+  (``dlopen``), it must be a non-empty regular file owned by the user, not
+  group/world-writable, and its bytes must hash to the manifest's digest; the
+  manifest must name the same key (and source, or identity). A missing, corrupt,
   mismatching or foreign entry is deleted and rebuilt, never loaded; an empty or
   truncated library is therefore never ``dlopen``'ed. A process verifies a given
   file once (memo keyed on path, device, inode, size, mtime and ctime).
@@ -95,14 +100,16 @@ METHODS = {"auto": 0, "dopri5": 1, "rodas": 2}
 
 #: Compiler flags (part of the cache key). No -ffast-math, no -march=native:
 #: results must be reproducible and libraries portable across machines sharing a cache.
-CFLAGS = ("-O2", "-fPIC", "-shared", "-std=c99")
+#: -O1, not -O2: gcc 12 compiles the 115-state synapse in ~60 % of the time (0.47 s instead of 0.75 s) and the
+#: solvers run as fast, plain and with sensitivities (benchmarks/README.md, start-up benchmark).
+CFLAGS = ("-O1", "-fPIC", "-shared", "-std=c99")
 LIBS = ("-lm",)
 
 #: Put before the model block so that generated code may use <math.h> (exp, pow, NAN...).
 _PRELUDE = "#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
 
 #: Bumped whenever the template's ABI changes (also part of the cache key).
-_ABI_VERSION = 1
+_ABI_VERSION = 2
 
 _STATS_KEYS = (
     "n_steps",          # accepted steps
@@ -398,8 +405,11 @@ def _read_private(path: Path, max_bytes: int | None, expect: os.stat_result | No
         os.close(fd)
 
 
-def _entry_problem(lib_path: Path, key: str, source_sha256: str | None) -> str | None:
-    """Why the cache entry ``lib_path`` must not be loaded (None: verified, and memoised)."""
+def _entry_problem(lib_path: Path, key: str, source_sha256: str | None,
+                   identity_sha256: str | None = None) -> str | None:
+    """Why the cache entry ``lib_path`` must not be loaded (None: verified, and memoised).
+
+    The manifest must name ``key``, and ``source_sha256`` / ``identity_sha256`` unless they are None."""
     try:
         st = os.lstat(lib_path)
     except FileNotFoundError:
@@ -427,6 +437,8 @@ def _entry_problem(lib_path: Path, key: str, source_sha256: str | None) -> str |
             raise ValueError("manifest belongs to another library")
         if source_sha256 is not None and manifest.get("source_sha256") != source_sha256:
             raise ValueError("manifest was written for another source")
+        if identity_sha256 is not None and manifest.get("identity_sha256") != identity_sha256:
+            raise ValueError("manifest was written for another model identity")
         data, fst = _read_private(lib_path, None, expect=st)
         if manifest.get("size") != len(data):
             raise ValueError(f"library has {len(data)} bytes, the manifest says "
@@ -533,12 +545,17 @@ class _FileLock:
 
 
 def _compile_into(directory: Path, key: str, source: str, source_sha256: str,
-                  command: list[str]) -> Path:
-    """Compile into the private folder ``directory``; raises _Unusable if it cannot be written."""
+                  command: list[str], check_source: str | None = None,
+                  identity_sha256: str | None = None) -> Path:
+    """Compile into the private folder ``directory``; raises _Unusable if it cannot be written.
+
+    The manifest records ``source_sha256`` and ``identity_sha256``; an entry found already built must name
+    ``check_source`` (None: any source, for keys that name their source themselves, see :func:`build_keyed`)
+    and ``identity_sha256``."""
     lib_path = directory / f"nk_{key}{_LIB_SUFFIX}"
     with _lock_for(f"{directory}/{key}"), _FileLock(directory / f"nk_{key}.lock"):
         # Built by another thread or process meanwhile?
-        problem = _entry_problem(lib_path, key, source_sha256)
+        problem = _entry_problem(lib_path, key, check_source, identity_sha256)
         if problem is None:
             return lib_path
         if problem != "missing":
@@ -583,7 +600,8 @@ def _compile_into(directory: Path, key: str, source: str, source_sha256: str,
                 manifest.write_text(json.dumps({
                     "format": _MANIFEST_FORMAT, "key": key, "library": lib_path.name,
                     "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                    "source_sha256": source_sha256, "compiler": command[0],
+                    "source_sha256": source_sha256, "identity_sha256": identity_sha256,
+                    "compiler": command[0],
                 }, indent=1) + "\n", encoding="utf-8")
                 # Source (for debugging), manifest, then the library: a library is never
                 # visible before its manifest.
@@ -594,10 +612,41 @@ def _compile_into(directory: Path, key: str, source: str, source_sha256: str,
                 raise _Unusable(f"it cannot be written ({exc.strerror or exc})") from None
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
-        problem = _entry_problem(lib_path, key, source_sha256)
+        problem = _entry_problem(lib_path, key, check_source, identity_sha256)
         if problem is not None:
             raise CompilerError(f"the library just built at {lib_path} fails verification: {problem}")
     return lib_path
+
+
+def _command_or_raise() -> list[str]:
+    command = _compiler_command()
+    if command is None:
+        cc = os.environ.get("CC")
+        raise CompilerError(
+            f"C compiler `{cc}` (from $CC) not found" if cc else
+            "no C compiler found (set $CC or install cc/gcc/clang)")
+    return command
+
+
+def _full_source(model_source: str) -> str:
+    return (_PRELUDE + model_source.rstrip()
+            + "\n\n/* ---- integrator template ---- */\n" + _template())
+
+
+def _library_key(command: list[str], what: str) -> str:
+    """The cache key: SHA-256 of the ABI version, compiler identity and command, flags and ``what`` (the full
+    source, or an identity that determines it)."""
+    h = hashlib.sha256()
+    for part in (f"abi={_ABI_VERSION}", _compiler_identity(tuple(command)), " ".join(command),
+                 " ".join(CFLAGS + LIBS), what):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:40]
+
+
+@lru_cache(maxsize=1)
+def _template_sha256() -> str:
+    return hashlib.sha256(_template().encode("utf-8")).hexdigest()
 
 
 def build(model_source: str, *, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -617,22 +666,51 @@ def build(model_source: str, *, cache_dir: str | os.PathLike | None = None) -> P
 
     Raises :class:`CompilerError` if no compiler is found or compilation fails.
     """
-    command = _compiler_command()
-    if command is None:
-        cc = os.environ.get("CC")
-        raise CompilerError(
-            f"C compiler `{cc}` (from $CC) not found" if cc else
-            "no C compiler found (set $CC or install cc/gcc/clang)")
-    source = (_PRELUDE + model_source.rstrip()
-              + "\n\n/* ---- integrator template ---- */\n" + _template())
-    h = hashlib.sha256()
-    for part in (f"abi={_ABI_VERSION}", _compiler_identity(tuple(command)), " ".join(command),
-                 " ".join(CFLAGS + LIBS), source):
-        h.update(part.encode("utf-8"))
-        h.update(b"\0")
-    key = h.hexdigest()[:40]
-    name = f"nk_{key}{_LIB_SUFFIX}"
+    command = _command_or_raise()
+    source = _full_source(model_source)
+    key = _library_key(command, source)
+    source_sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return _build_entry(command, key, lambda: source, source_sha256, cache_dir)
 
+
+def build_keyed(identity: str, make_source, *, cache_dir: str | os.PathLike | None = None) -> Path:
+    r"""Like :func:`build`, for a model block that ``identity`` determines: the library is looked up by
+    ``identity`` and ``make_source()`` (returning the model block) is called only to build a missing entry.
+
+    ``identity`` must name everything the generated block depends on (a scheme's structure key and the code
+    generator's identity, see :meth:`kinetics.model.CompiledModel.native_solver`); the integrator template's
+    SHA-256, the compiler, flags and ABI version are added here. A cached entry gets every check :func:`build`
+    makes (a private folder; the library's owner, mode, size and SHA-256 against its manifest) except the
+    comparison with a source that is not generated.
+
+    Examples
+    --------
+    >>> from kinetics import native
+    >>> block = ("#define NK_NSTATE 1\n#define NK_NPARAM 1\n"
+    ...          "static void nk_rhs(double t, const double *y, const double *p, const double *u, double *f)"
+    ...          "{ f[0] = -p[0]*y[0]; }\n"
+    ...          "static void nk_jac(double t, const double *y, const double *p, const double *u, double *J)"
+    ...          "{ J[0] = -p[0]; }\n")
+    >>> path = native.build_keyed("doctest: decay", lambda: block)
+    >>> native.build_keyed("doctest: decay", lambda: 1 / 0) == path   # found: the source is not made
+    True
+    """
+    if not isinstance(identity, str) or not identity:
+        raise ValueError("build_keyed needs a non-empty identity string")
+    command = _command_or_raise()
+    key = _library_key(command, f"identity={identity}\0template={_template_sha256()}")
+    identity_sha256 = hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    return _build_entry(command, key, lambda: _full_source(make_source()), None, cache_dir, identity_sha256)
+
+
+def _build_entry(command, key: str, make_source, source_sha256: str | None, cache_dir,
+                 identity_sha256: str | None = None) -> Path:
+    """The verified library ``nk_<key>`` of the cache folder, compiled from ``make_source()`` if missing or bad.
+
+    ``source_sha256``: the source's digest the manifest must name (None: not compared, the key names it);
+    ``identity_sha256``: the digest of :func:`build_keyed`'s identity the manifest must name (None: not
+    compared)."""
+    name = f"nk_{key}{_LIB_SUFFIX}"
     requested = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     try:
         directory = _check_dir(requested)
@@ -644,23 +722,24 @@ def build(model_source: str, *, cache_dir: str | os.PathLike | None = None) -> P
             return lib_path
     except OSError:
         pass
-
-    source_sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    problem = _entry_problem(lib_path, key, source_sha256)
-    if problem is None:
+    if _entry_problem(lib_path, key, source_sha256, identity_sha256) is None:
         return lib_path
+    source = make_source()
+    full_sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
     try:
-        return _compile_into(directory, key, source, source_sha256, command)
+        return _compile_into(directory, key, source, full_sha256, command, check_source=source_sha256,
+                             identity_sha256=identity_sha256)
     except _Unusable as exc:
         if directory == _fallback_root:
             raise CompilerError(f"cannot write compiled models to {directory}: {exc}") from None
         reason = str(exc)
     directory = _fallback_dir(requested, reason)
     lib_path = directory / name
-    if _entry_problem(lib_path, key, source_sha256) is None:
+    if _entry_problem(lib_path, key, source_sha256, identity_sha256) is None:
         return lib_path
     try:
-        return _compile_into(directory, key, source, source_sha256, command)
+        return _compile_into(directory, key, source, full_sha256, command, check_source=source_sha256,
+                             identity_sha256=identity_sha256)
     except _Unusable as exc:
         raise CompilerError(f"cannot write compiled models to {directory}: {exc}") from None
 
@@ -844,6 +923,12 @@ class NativeSolver:
                              f"expected {_ABI_VERSION}")
         lib.nk_status_message.argtypes = [ctypes.c_int]
         lib.nk_status_message.restype = ctypes.c_char_p
+        lib.nk_n_observables.argtypes = []
+        lib.nk_n_observables.restype = ctypes.c_int
+        #: Observables :meth:`observables` computes (-1: the library has none written in C).
+        self.n_observables = int(lib.nk_n_observables())
+        lib.nk_observables.argtypes = [ctypes.c_int, _P, _P, _P, ctypes.c_int, _P, ctypes.c_int, _P]
+        lib.nk_observables.restype = None
         fn = lib.nk_solve
         fn.argtypes = _NK_SOLVE_ARGTYPES
         fn.restype = ctypes.c_int
@@ -856,6 +941,46 @@ class NativeSolver:
     def status_message(self, status: int) -> str:
         """The C library's text for a status code."""
         return self._lib.nk_status_message(int(status)).decode()
+
+    def observables(self, t, Y, P, U) -> list:
+        """The model's observables at many points, computed by the library (the same call as the numpy
+        functions of :mod:`kinetics.codegen`).
+
+        ``t`` is a scalar or ``(n,)``; ``Y`` ``(n_state,)`` or ``(n_state, n)`` (states in rows); ``P``
+        ``(n_param,)`` or ``(n_param, n)``; ``U`` ``(n_input,)`` or ``(n_input, n)``; one-dimensional arguments
+        are shared by every point. Returns one ``(n,)`` array per observable. Raises ``ValueError`` if the
+        library has no observables written in C (:attr:`n_observables` is -1).
+        """
+        q = self.n_observables
+        if q < 0:
+            raise ValueError(f"library {self.path.name} has no observables written in C")
+        t = np.asarray(t, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        P = np.asarray(P, dtype=np.float64)
+        U = np.asarray(U, dtype=np.float64)
+        cols = [a.shape[1] for a in (Y, P, U) if a.ndim == 2] + ([t.size] if t.ndim == 1 else [])
+        n = max(cols) if cols else 1
+        for a, rows, name in ((Y, self.n_state, "Y"), (P, self.n_param, "P"), (U, self.n_input, "U")):
+            if a.shape[:1] != (rows,) or a.ndim > 2 or (a.ndim == 2 and a.shape[1] not in (1, n)):
+                raise ValueError(f"{name} must have shape ({rows},) or ({rows}, {n}), got {a.shape}")
+        if t.ndim > 1 or (t.ndim == 1 and t.size not in (1, n)):
+            raise ValueError(f"t must be a scalar or have shape ({n},), got {t.shape}")
+        if q == 0 or n == 0:
+            return [np.empty(n) for _ in range(q)]
+        tt = np.ascontiguousarray(np.broadcast_to(t.reshape(-1), (n,)))
+        YT = np.ascontiguousarray(np.broadcast_to(Y.reshape(self.n_state, -1).T, (n, self.n_state)))
+
+        def shared_or_rows(a, rows):
+            if a.ndim == 1 or a.shape[1] == 1:
+                return np.ascontiguousarray(a.reshape(rows)) if rows else np.zeros(1), 0
+            return np.ascontiguousarray(a.T), rows
+
+        PT, p_stride = shared_or_rows(P, self.n_param)
+        UT, u_stride = shared_or_rows(U, self.n_input)
+        out = np.empty((n, q))
+        self._lib.nk_observables(n, tt.ctypes.data, YT.ctypes.data, PT.ctypes.data, p_stride,
+                                 UT.ctypes.data, u_stride, out.ctypes.data)
+        return list(out.T.copy())
 
     # -- argument preparation (shared by solve and solve_many) --------------------
 

@@ -16,9 +16,15 @@
  *     #define NK_AUTONOMOUS 1   nk_rhs does not use `t` except through `u`;
  *                               then df/dt is taken as 0 inside segments
  *                               whose inputs are constant (no input terms).
+ *     #define NK_NOBS q         number of observables (>= 0), and if q > 0
+ *     static void nk_obs(double t, const double *y, const double *p,
+ *                        const double *u, double *o);   o[0..q-1]
+ *                               (without them, or with NK_NOBS -1, the
+ *                               library has no observables)
  *
  * It exports `nk_solve` (the whole integration of a piecewise-smooth
- * schedule), `nk_status_message`, `nk_dims` and `nk_abi_version`.
+ * schedule), `nk_observables` (observables at many points),
+ * `nk_n_observables`, `nk_status_message`, `nk_dims` and `nk_abi_version`.
  *
  * Methods
  *   dopri5  Dormand & Prince 5(4) explicit Runge-Kutta pair with FSAL, a PI
@@ -93,7 +99,7 @@
 #define NK_EXPORT
 #endif
 
-#define NK_ABI_VERSION 1
+#define NK_ABI_VERSION 2
 
 /* Status codes returned by nk_solve. */
 #define NK_OK 0
@@ -919,6 +925,28 @@ NK_EXPORT void nk_dims(int *dims)
 }
 
 NK_EXPORT int nk_abi_version(void) { return NK_ABI_VERSION; }
+
+#ifndef NK_NOBS
+#define NK_NOBS (-1)
+#endif
+
+/* NK_NOBS: the number of observables nk_observables writes, or -1 if they are not available in C. */
+NK_EXPORT int nk_n_observables(void) { return NK_NOBS; }
+
+/* Observables at n points: point i has time t[i], state Y[i*NK_NSTATE...], parameters P[i*p_stride...],
+ * inputs U[i*u_stride...] (a stride of 0 shares one vector) and writes O[i*NK_NOBS...]. */
+NK_EXPORT void nk_observables(int n, const double *t, const double *Y, const double *P, int p_stride,
+                              const double *U, int u_stride, double *O)
+{
+#if NK_NOBS > 0
+    int i;
+    for (i = 0; i < n; i++)
+        nk_obs(t[i], Y + (size_t)i * NK_N, P + (size_t)i * p_stride, U + (size_t)i * u_stride,
+               O + (size_t)i * NK_NOBS);
+#else
+    (void)n; (void)t; (void)Y; (void)P; (void)p_stride; (void)U; (void)u_stride; (void)O;
+#endif
+}
 
 NK_EXPORT int nk_solve(
     const double *p, double *y,
