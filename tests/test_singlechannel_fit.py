@@ -114,3 +114,87 @@ def test_profile_likelihood_and_wald_agree_for_a_well_determined_rate():
     assert p.log_likelihood.max() <= p.maximum + 1e-6
     with pytest.raises(ArgumentError, match="was not fitted"):
         profile(f, "kon")
+
+
+def test_ec50_constraint():
+    """CH82 bursts at 100 nM; k2m computed at every step so that the P_open curve keeps the true mechanism's
+    EC50 (and ks2m from microscopic reversibility, which depends on k2m): the fitted mechanism's EC50 is the
+    constraint to 1e-6, and the free gating rates are recovered within 3 SE."""
+    from kinetics.singlechannel import EC50Constraint, ec50
+
+    s = _ch82_scheme()
+    opn = ["ARs", "A2Rs"]
+    target = ec50(s, "A", open_states=opn)                              # mM
+    rec = simulate_record(q_matrix(s, inputs={"A": 1e-4}, open_states=opn), 3000, seed=4)
+    data = SingleChannelData(rec, tres=20e-6, tcrit=3.5e-3, inputs={"A": 1e-4})
+    start = s.with_parameters(alpha2=800.0, beta2=9000.0, k2m=500.0)
+    f = fit_records(start, data, ["alpha2", "beta2"], open_states=opn, reversibility=["ks2m"],
+                    ec50=EC50Constraint("k2m", target, "A"))
+    assert f.success
+    assert ec50(f.scheme, "A", open_states=opn) == pytest.approx(target, rel=1e-6)
+    assert f.q_matrix(inputs={"A": 1e-4}, open_states=opn).reversibility(rtol=1e-9).ok
+    for n, true in (("alpha2", 500.0), ("beta2", 15000.0)):
+        assert abs(f.values[n] - true) < 3 * f.standard_errors[n], (n, f.values[n], f.standard_errors[n])
+    assert f.values["k2m"] == pytest.approx(2000.0, rel=0.3)
+    assert "EC50" in f.report()
+    # the kinetics.fitting result fields: stderr, ci (Wald on log10: lo * hi = value^2), report, JSON
+    for n in ("alpha2", "beta2"):
+        lo, hi = f.ci[n]
+        assert lo < f[n] < hi and lo * hi == pytest.approx(f[n] ** 2, rel=1e-12)
+        assert (hi - lo) / 2 == pytest.approx(1.96 * f.stderr[n], rel=0.05)     # SE/value ~ 4 %: nearly symmetric
+    assert f.stderr is f.standard_errors and f.n_data == data.n_intervals
+    assert f.aic == pytest.approx(2 * 2 - 2 * f.log_likelihood)
+    out = json.loads(f.to_json())
+    assert out["parameters"]["alpha2"]["value"] == f["alpha2"] and out["constraints"]["ec50"]["parameter"] == "k2m"
+    assert out["log_likelihood"] == f.log_likelihood and out["n_data"] == data.n_intervals
+    assert "[[Parameters]]" in f.report() and "[[Constraints]]" in f.report()
+
+
+def test_ec50_constraint_errors():
+    from kinetics.singlechannel import EC50Constraint
+
+    s = _ch82_scheme()
+    opn = ["ARs", "A2Rs"]
+    d = SingleChannelData([[1e-3, 1e-4, 2e-3]], tres=20e-6, inputs={"A": 1e-4})
+    with pytest.raises(ArgumentError, match="positive concentration"):
+        EC50Constraint("k2m", -1.0, "A")
+    with pytest.raises(ArgumentError, match="inside the bracket"):
+        EC50Constraint("k2m", 1e4, "A")
+    with pytest.raises(ArgumentError, match="EC50 constraint"):
+        fit_records(s, d, ["k2m"], open_states=opn, ec50=EC50Constraint("k2m", 1e-3, "A"))
+    with pytest.raises(SchemeError, match="unknown parameter `k9m`"):
+        fit_records(s, d, ["alpha2"], open_states=opn, ec50=EC50Constraint("k9m", 1e-3, "A"))
+    with pytest.raises(ArgumentError, match="unknown agonist input `B`"):
+        fit_records(s, d, ["alpha2"], open_states=opn, ec50=EC50Constraint("k2m", 1e-3, "B"))
+    with pytest.raises(ArgumentError, match="EC50Constraint"):
+        fit_records(s, d, ["alpha2"], open_states=opn, ec50=("k2m", 1e-3, "A"))
+
+
+def _popescu2004_scheme():
+    d = json.loads((Path(__file__).parent / "data" / "singlechannel" / "popescu2004.json").read_text())
+    assoc = {"ka", "kb"}
+    s = kx.Scheme("popescu2004", species=[kx.Species("R", 1.0)] + [kx.Species(n) for n in
+                                                                    ["RA", "RA2", "C2", "C1", "O1", "O2"]],
+                  parameters=[kx.Parameter(n, v, "1/(uM*s)" if n in assoc else "1/s") for n, v in d["rates"].items()],
+                  inputs=[kx.Input("glu", 0.0, "mM")],
+                  reactions=[kx.reaction(f"{a} <-> {b}", f, r) for a, b, f, r in d["steps"]])
+    return s, d["rates"], d["open_states"]
+
+
+def test_recover_popescu2004_nmda_rates():
+    """GluN1/GluN2A mechanism of Popescu et al. (2004) (rates as tabulated by Rodrigues et al. 2023, see
+    tests/data/singlechannel/popescu2004.json): ~5000 apparent intervals at 1 uM and at 1 mM glutamate, 50 us
+    resolution, whole records; binding rates tied by the two-site statistical factors (ka = 2 kb, k-b = 2 k-a).
+    All ten free rates, started 20-50 % off, are recovered within 3 standard errors (about 10 s)."""
+    s, true, opn = _popescu2004_scheme()
+    data = [SingleChannelData(simulate_record(q_matrix(s, inputs={"glu": g}, open_states=opn), 6000, seed=20 + i),
+                              tres=50e-6, inputs={"glu": g}, name=f"{g:g} mM") for i, g in enumerate([0.001, 1.0])]
+    free = ["kb", "k_a", "kc", "k_c", "kd", "k_d", "ke", "k_e", "kf", "k_f"]
+    off = dict(zip(free, [0.6, 1.5, 1.4, 0.7, 0.7, 1.4, 1.3, 0.8, 0.75, 1.3]))
+    start = s.with_parameters({n: true[n] * f for n, f in off.items()})
+    f = fit_records(start, data, free, open_states=opn, tied={"ka": ("kb", 2.0), "k_b": ("k_a", 2.0)})
+    assert f.success
+    for n in free:
+        assert abs(f[n] - true[n]) < 3 * f.stderr[n], (n, f[n], true[n], f.stderr[n])
+        assert f.stderr[n] / true[n] < 0.2
+    assert f["ka"] == 2 * f["kb"] and f["k_b"] == 2 * f["k_a"]

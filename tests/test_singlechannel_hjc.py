@@ -1,4 +1,4 @@
-"""Missed events (HJC) and the likelihood of a record: published CH82 asymptotic distributions, independent
+"""Missed events (HJC) and the likelihood of a record: CH82 asymptotic distributions (SCALCS printout), independent
 computations (Van Loan block exponential, simulation, quadrature), and the HJCFIT / SCALCS peers (black box)."""
 import json
 import math
@@ -33,7 +33,7 @@ def record(q):
     return impose_resolution(simulate_record(q, 20000, seed=3), TRES)
 
 
-def test_ch82_asymptotic_distributions_published(h):
+def test_ch82_asymptotic_distributions_scalcs_printout(h):
     o, s = h.open_asymptotic(), h.shut_asymptotic()
     np.testing.assert_allclose(np.array(o.taus) * 1e3, HJC20["open_asymptotic_taus_ms"], rtol=5e-5)
     np.testing.assert_allclose(o.areas, HJC20["open_asymptotic_areas"], rtol=5e-4)
@@ -138,3 +138,72 @@ def test_scalcs_peer_hjc_roots(q, h):
     np.testing.assert_allclose(np.sort(np.asarray(roots, float)), h.open.roots(), rtol=1e-6)
     roots = scl.asymptotic_roots(TRES, q.QFF, q.QAA, q.QFA, q.QAF, 3, 2)
     np.testing.assert_allclose(np.sort(np.asarray(roots, float)), h.shut.roots(), rtol=1e-6)
+
+
+def _ladder_q(seed=2015):
+    """A reversible 10-state mechanism (3 open) on a 2 x 5 ladder, rates from a seeded free-energy landscape."""
+    rng = np.random.default_rng(seed)
+    G = rng.uniform(0.0, 3.0, 10)
+    edges = [(r * 5 + c, r * 5 + c + 1) for r in range(2) for c in range(4)] + [(c, 5 + c) for c in range(5)]
+    Q = np.zeros((10, 10))
+    for i, j in edges:
+        top = max(G[i], G[j]) + rng.uniform(3.0, 6.0)
+        Q[i, j], Q[j, i] = 2e4 * math.exp(-(top - G[i])), 2e4 * math.exp(-(top - G[j]))
+    np.fill_diagonal(Q, -Q.sum(axis=1))
+    return Q
+
+
+def test_warm_started_roots_and_batched_kernels_ten_states():
+    """The likelihood's fast paths on a 10-state mechanism: roots warm-started from a nearby mechanism equal
+    the grid search's; the batched pair kernels equal eG_AF eG_FA multiplied one by one (exact and asymptotic
+    ranges); a RecordLikelihood reused across mechanisms gives what a fresh one gives, and HJCFIT's value."""
+    from kinetics.singlechannel import RecordLikelihood
+
+    Q = _ladder_q()
+    q = QMatrix(Q, n_open=3)
+    rng = np.random.default_rng(5)
+    Q2 = Q * np.exp(rng.normal(0.0, 0.05, Q.shape))
+    np.fill_diagonal(Q2, 0.0)
+    np.fill_diagonal(Q2, -Q2.sum(axis=1))
+    q2 = QMatrix(Q2, n_open=3)
+    h = HJC(q, 25e-6)
+    h.open.roots(), h.shut.roots()
+    cold, warm = HJC(q2, 25e-6), HJC(q2, 25e-6, roots_hint=h.roots_hint())
+    np.testing.assert_allclose(warm.open.roots(), cold.open.roots(), rtol=1e-10)
+    np.testing.assert_allclose(warm.shut.roots(), cold.shut.roots(), rtol=1e-10)
+    to = np.array([25e-6, 40e-6, 60e-6, 80e-6, 1e-3, 2e-2])
+    ts = np.array([70e-6, 26e-6, 1e-3, 55e-6, 3e-2, 80e-6])
+    direct = np.array([warm.eGAF(a)[0] @ warm.eGFA(b)[0] for a, b in zip(to, ts)])
+    np.testing.assert_allclose(warm.pair_kernels(to, ts), direct, rtol=1e-12, atol=1e-12 * np.abs(direct).max())
+    rec = impose_resolution(simulate_record(q2, 6000, seed=8), 25e-6)
+    first = int(np.argmax(rec.is_open))
+    d = rec.durations[first:first + 2 * ((rec.durations.size - first - 1) // 2) + 1]
+    reused = RecordLikelihood([d], 25e-6)
+    reused(q)                                                   # leaves q's roots as the warm start
+    fresh = RecordLikelihood([d], 25e-6)(q2)
+    assert reused(q2) == pytest.approx(fresh, rel=1e-12)
+    L = pytest.importorskip("HJCFIT.likelihood")
+    peer = L.Log10Likelihood([d.tolist()], 3, 25e-6, None)(L.QMatrix(Q2, 3))
+    assert fresh / math.log(10) == pytest.approx(peer, rel=1e-6)
+
+
+def test_chain_product_rescales_when_partial_products_underflow():
+    """Alternating matrices whose products lose ~110 decades each: rescaling every third level underflows, so
+    the product is redone rescaling every level; the result equals a sequential product with a rescaled
+    vector."""
+    from kinetics.singlechannel.likelihood import _chain_log_product
+
+    e = 1e-110
+    A = np.array([[1.0, e], [e, e]])
+    B = np.array([[e, e], [e, 1.0]])
+    mats = [A if i % 2 == 0 else B for i in range(16)] + [np.array([[0.3, 0.7], [0.2, 0.8]])]
+    C = np.stack(mats, axis=2)
+    start = np.array([0.4, 0.6])
+    assert _chain_log_product(C, start, every=3) is None
+    v, logs = start.copy(), 0.0
+    for M in mats:
+        v = v @ M
+        logs += math.log(v.max())
+        v /= v.max()
+    want = logs + math.log(v.sum())
+    assert _chain_log_product(C, start, every=1) == pytest.approx(want, rel=1e-12)

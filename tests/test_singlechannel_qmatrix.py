@@ -1,4 +1,5 @@
-"""Q-matrix theory (kinetics.singlechannel.qmatrix) against the published CH82 numbers, analytic solutions,
+"""Q-matrix theory (kinetics.singlechannel.qmatrix) against the CH82 numbers (the paper's rates;
+derived values as printed by SCALCS), analytic solutions,
 and the SCALCS peer (black box, only if installed)."""
 import json
 import math
@@ -13,7 +14,7 @@ from kinetics.errors import ArgumentError, SchemeError
 from kinetics.singlechannel import ExponentialMixture, QMatrix, ec50, popen_curve, q_matrix, tcrit
 
 DATA = json.loads((Path(__file__).parent / "data" / "singlechannel" / "ch82.json").read_text())
-PUB = DATA["published"]
+PUB = DATA["derived_scalcs"]        # SCALCS printout of the paper's example (see ch82.json)
 
 
 def ch82_q():
@@ -41,7 +42,7 @@ def ch82_scheme():
 C_MM = DATA["concentration_M"] * 1e3          # 100 nM in the scheme's mM
 
 
-# --------------------------------------------------------------------------- published CH82 numbers
+# --------------------------------------------------------------------------- CH82 numbers (SCALCS printout)
 def test_ch82_mean_open_and_shut_times():
     q = ch82_q()
     assert q.mean_open_time() * 1e3 == pytest.approx(PUB["mean_open_time_ms"], rel=5e-5)
@@ -165,8 +166,8 @@ def test_bad_q_matrices_and_schemes():
     with pytest.raises(ArgumentError, match="at least one open and one shut"):
         QMatrix([[-1, 1], [1, -1]], open_states=[0, 1])
     bi = kx.Scheme("bi", species=[kx.Species("R", 1.0), kx.Species("A", 1.0), kx.Species("AR")],
-                   parameters=[kx.Parameter("k", 1.0, "1/(mM*ms)")],
-                   reactions=[kx.reaction("A + R <-> AR", "k", "k")])
+                   parameters=[kx.Parameter("k", 1.0, "1/(mM*ms)"), kx.Parameter("k2", 1.0, "1/ms")],
+                   reactions=[kx.reaction("A + R <-> AR", "k", "k2")])
     with pytest.raises(SchemeError, match="first-order"):
         q_matrix(bi, open_states=["AR"])
     leak = kx.Scheme("leak", species=[kx.Species("C", 1.0), kx.Species("O")],

@@ -10,7 +10,7 @@ records, from any closed :class:`~kinetics.Scheme`.
   resolution, split into bursts, simulate from a Q-matrix;
 * :mod:`~kinetics.singlechannel.likelihood` — :class:`RecordLikelihood`, :func:`log_likelihood`;
 * :mod:`~kinetics.singlechannel.fit` — :func:`fit_records` (log-scale rates, fixed/tied rates, microscopic
-  reversibility, multistart, Hessian errors) and :func:`profile`.
+  reversibility, an EC50 constraint, multistart, Hessian errors) and :func:`profile`.
 
 All rates are in 1/s and all times in s.
 
@@ -34,9 +34,11 @@ from .qmatrix import (BurstStatistics, CycleCheck, ExponentialMixture, QMatrix, 
 from .hjc import HJC
 from .likelihood import RecordLikelihood, check_bursts, log_likelihood
 from .records import Record, bursts, impose_resolution, read_record, simulate_record, write_record
-from .fit import Profile, SingleChannelData, SingleChannelFit, fit_records, profile, reversibility_solver
+from .fit import (EC50Constraint, Profile, SingleChannelData, SingleChannelFit, fit_records, profile,
+                  reversibility_solver)
 
 __all__ = ["QMatrix", "ExponentialMixture", "BurstStatistics", "CycleCheck", "ReversibilityCheck", "q_matrix",
            "popen_curve", "ec50", "tcrit", "HJC", "log_likelihood", "check_bursts", "RecordLikelihood", "Record",
            "bursts", "impose_resolution", "read_record", "write_record", "simulate_record", "SingleChannelData",
+           "EC50Constraint",
            "SingleChannelFit", "fit_records", "reversibility_solver", "Profile", "profile"]

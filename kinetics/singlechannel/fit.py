@@ -11,6 +11,10 @@ parameters of a :class:`~kinetics.Scheme`, with
 * **microscopic reversibility**: ``reversibility=["ks2m"]`` computes each named parameter from the others so
   that the product of rates around its cycle is the same in both directions (Colquhoun & Hawkes 1982; the
   constraint as used by Colquhoun, Hawkes & Srodzinski 1996) — one parameter per independent cycle;
+* **an EC50 constraint** (as in HJCFIT; Colquhoun, Hatton & Hawkes 2003 discuss why it helps):
+  ``ec50=EC50Constraint("k2m", 5e-6, "A")`` computes ``k2m`` at every step so that the equilibrium
+  P_open-concentration curve of the mechanism has its EC50 (:func:`~kinetics.singlechannel.ec50`) at the given
+  concentration (scheme units) — the rate must move the EC50 monotonically (a binding rate, say);
 * **multistart** through a :mod:`kinetics.executor` executor (starts drawn log-uniformly inside the bounds),
   each a bounded Nelder-Mead simplex by default;
 * **errors from the observed information**: the covariance of the log10 parameters is the inverse of the
@@ -36,10 +40,11 @@ from scipy import optimize
 
 from ..errors import ArgumentError, SchemeError, did_you_mean
 from .likelihood import RecordLikelihood, check_bursts
-from .qmatrix import QMatrix, q_matrix
+from .qmatrix import QMatrix, ec50 as mechanism_ec50, q_matrix
 from .records import Record, bursts as split_bursts, impose_resolution
 
-__all__ = ["SingleChannelData", "SingleChannelFit", "Profile", "fit_records", "profile", "reversibility_solver"]
+__all__ = ["SingleChannelData", "SingleChannelFit", "EC50Constraint", "Profile", "fit_records", "profile",
+           "reversibility_solver"]
 
 
 @dataclass
@@ -147,11 +152,56 @@ class _ReversibilityFix:
         return v
 
 
+@dataclass(frozen=True)
+class EC50Constraint:
+    """A rate constant set so that the mechanism's equilibrium P_open curve has a given EC50.
+
+    Parameters
+    ----------
+    parameter : str
+        The scheme parameter computed from the others (not free, tied or set by reversibility).
+    value : float
+        The EC50, in the scheme's units of the agonist input.
+    agonist : str
+        The agonist input.
+    inputs : mapping, optional
+        Other constant inputs for the P_open curve (default: the scheme's defaults).
+    low, high : float
+        The concentration bracket of :func:`~kinetics.singlechannel.ec50` (the maximum is taken at ``high``).
+
+    Examples
+    --------
+    >>> EC50Constraint("k2m", 5e-6, "A")
+    EC50Constraint(parameter='k2m', value=5e-06, agonist='A', inputs=None, low=1e-09, high=1000.0)
+    """
+
+    parameter: str
+    value: float
+    agonist: str
+    inputs: Mapping | None = None
+    low: float = 1e-9
+    high: float = 1e3
+
+    def __post_init__(self):
+        try:
+            v = float(self.value)
+        except (TypeError, ValueError):
+            raise ArgumentError(f"the EC50 must be a number, got {self.value!r}") from None
+        if not (math.isfinite(v) and v > 0):
+            raise ArgumentError(f"the EC50 must be a positive concentration, got {self.value!r}")
+        if not self.low < v < self.high:
+            raise ArgumentError(f"the EC50 {v:g} must lie inside the bracket ({self.low:g}, {self.high:g})")
+        object.__setattr__(self, "value", v)
+
+
 @dataclass
 class SingleChannelFit:
-    """Result of :func:`fit_records`: fitted ``values`` (declared units, every scheme parameter), the fitted
-    ``free`` names, ``standard_errors`` and ``covariance`` (log10 scale), the maximum ``log_likelihood``, the
-    results of every start, the fitted ``scheme``, and :meth:`report`."""
+    """Result of :func:`fit_records`, with the fields and methods of :class:`kinetics.fitting.FitResult` that
+    apply to a likelihood fit: ``values`` (declared units, every scheme parameter), ``names`` (the fitted
+    rates), ``stderr`` (also ``standard_errors``), ``ci`` (Wald intervals on the log10 scale, so asymmetric in
+    the rates), ``covariance`` and ``correlation`` (log10 scale), ``log_likelihood``, ``aic``, ``bic``,
+    ``n_data`` (intervals), ``success``, ``message``, every start's result, the fitted ``scheme``,
+    :meth:`report` (in FitResult's layout), :meth:`to_dict` and :meth:`to_json`."""
 
     values: dict
     free: tuple
@@ -166,43 +216,214 @@ class SingleChannelFit:
     elapsed: float
     constraints: dict
     settings: dict = field(default_factory=dict, repr=False)
+    level: float = 0.95
+
+    # ------------------------------------------------------------------ FitResult-style access
+    @property
+    def names(self) -> tuple:
+        """The fitted rates, in the order of the covariance."""
+        return self.free
+
+    @property
+    def stderr(self) -> dict:
+        """Standard errors (declared units), as ``FitResult.stderr``."""
+        return self.standard_errors
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self.free)
+
+    @property
+    def n_data(self) -> int:
+        """Apparent intervals in the fitted records."""
+        return int(sum(d.n_intervals for d in self.settings.get("data", [])))
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.n_parameters - 2 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        return self.n_parameters * math.log(max(self.n_data, 1)) - 2 * self.log_likelihood
+
+    @property
+    def correlation(self) -> np.ndarray:
+        d = np.sqrt(np.diag(self.covariance))
+        with np.errstate(all="ignore"):
+            return self.covariance / np.outer(d, d)
+
+    @property
+    def ci(self) -> dict:
+        """Wald intervals at ``level`` on the log10 scale: ``10^(log10 k +- z SE_log10)`` (declared units)."""
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + self.level / 2)
+        out = {}
+        for i, n in enumerate(self.free):
+            var = self.covariance[i, i]
+            if np.isfinite(var) and var >= 0:
+                w = z * math.sqrt(var)
+                out[n] = (self.values[n] * 10.0 ** -w, self.values[n] * 10.0 ** w)
+            else:
+                out[n] = (None, None)
+        return out
+
+    def __getitem__(self, key: str) -> float:
+        if key not in self.values:
+            raise KeyError(f"no parameter `{key}`" + did_you_mean(key, self.values))
+        return self.values[key]
 
     def q_matrix(self, **kw) -> QMatrix:
         """The fitted mechanism's Q-matrix (``kw`` as :func:`q_matrix`)."""
         return q_matrix(self.scheme, **kw)
 
-    def report(self) -> str:
-        lines = [f"single-channel HJC fit of `{self.scheme.name}`: log-likelihood {self.log_likelihood:.6f}",
-                 f"  {'converged' if self.success else 'NOT converged'} ({self.message}); {self.n_evaluations} "
-                 f"likelihood evaluations in {self.elapsed:.2f} s, {len(self.starts)} start(s)",
-                 f"  {'parameter':<12} {'value':>14} {'SE':>12} {'CV %':>8}"]
+    # ------------------------------------------------------------------ text and export
+    def report(self, *, correlation_min: float = 0.5) -> str:
+        """A readable summary in the layout of :meth:`kinetics.fitting.FitResult.report`."""
+        from ..fitting.result import _fmt
+
+        data = self.settings.get("data", [])
+        ok = sum(1 for r in self.starts if r["success"])
+        lines = [f"[[Fit]] {self.scheme.name}: single-channel HJC likelihood, {len(data)} record(s), "
+                 f"{self.n_data} apparent intervals",
+                 f"    success            {self.success}: {self.message}",
+                 f"    starts             {len(self.starts)} ({ok} converged); {self.n_evaluations} likelihood "
+                 f"evaluations in {self.elapsed:.2f} s ({self.settings.get('method')})",
+                 f"    log-likelihood     {_fmt(self.log_likelihood, 10)}",
+                 f"    AIC, BIC           {_fmt(self.aic, 8)}, {_fmt(self.bic, 8)}",
+                 f"[[Parameters]]  value +/- standard error (declared unit); {round(100 * self.level)} % CI by "
+                 f"Wald (observed information, log10 scale)"]
+        units = {p.name: p.unit for p in self.scheme.parameters}
+        w = max([len(n) for n in self.values] + [9])
         for n in self.free:
             v, se = self.values[n], self.standard_errors.get(n, math.nan)
-            lines.append(f"  {n:<12} {v:>14.6g} {se:>12.4g} {100 * se / v if v else math.nan:>8.2f}")
+            lo, hi = self.ci[n]
+            rel = f"({100 * se / abs(v):.2g} %)" if math.isfinite(se) and v else "(not identifiable)"
+            ci = f"[{_fmt(lo) if lo is not None else 'open'}, {_fmt(hi) if hi is not None else 'open'}]"
+            lines.append(f"    {n:<{w}}  {_fmt(v, 6):>11} +/- {_fmt(se, 3):<8} {units.get(n, ''):<10} {rel:<10} "
+                         f"CI {ci}")
+        cons = []
         for n, (other, factor) in self.constraints.get("tied", {}).items():
-            lines.append(f"  {n:<12} {self.values[n]:>14.6g}   (tied: {factor:g} x {other})")
+            cons.append(f"    {n:<{w}}  {_fmt(self.values[n], 6):>11}   tied: {factor:g} x {other}")
         for n in self.constraints.get("reversibility", []):
-            lines.append(f"  {n:<12} {self.values[n]:>14.6g}   (microscopic reversibility)")
+            cons.append(f"    {n:<{w}}  {_fmt(self.values[n], 6):>11}   microscopic reversibility")
+        c = self.constraints.get("ec50")
+        if c is not None:
+            cons.append(f"    {c.parameter:<{w}}  {_fmt(self.values[c.parameter], 6):>11}   EC50 = {c.value:g} "
+                        f"for {c.agonist}")
+        if cons:
+            lines.append("[[Constraints]]")
+            lines += cons
+        pairs = []
+        C = self.correlation
+        for a in range(len(self.free)):
+            for b in range(a + 1, len(self.free)):
+                if np.isfinite(C[a, b]) and abs(C[a, b]) >= correlation_min:
+                    pairs.append((abs(C[a, b]), f"    C({self.free[a]}, {self.free[b]}) = {C[a, b]:+.4f}"))
+        if pairs:
+            lines.append(f"[[Correlations]]  (|C| >= {correlation_min})")
+            lines += [t for _, t in sorted(pairs, reverse=True)]
+        if data:
+            lines.append("[[Datasets]]")
+            for d in data:
+                inp = ", ".join(f"{k} = {v:g}" for k, v in d.inputs.items())
+                lines.append(f"    {d.name or 'record'}: {d.n_intervals} intervals in {len(d.bursts)} group(s), "
+                             f"tres {d.tres * 1e6:g} us, " + (f"tcrit {d.tcrit * 1e3:g} ms (CHS vectors)"
+                                                              if d.tcrit is not None else "equilibrium vectors")
+                             + (f"; {inp}" if inp else ""))
         return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """Everything as plain Python (JSON-ready: non-finite numbers become ``None``)."""
+        from ..fitting.result import _jsonable
+
+        c = self.constraints.get("ec50")
+        out = {
+            "model": self.scheme.name, "kind": "single-channel HJC likelihood",
+            "success": self.success, "message": self.message,
+            "parameters": {n: {"value": self.values[n], "stderr": self.standard_errors.get(n), "ci": list(self.ci[n]),
+                               "scale": "log10"} for n in self.free},
+            "values": self.values, "names": list(self.free), "ci_method": "wald", "level": self.level,
+            "covariance_scaled": self.covariance, "correlation": self.correlation,
+            "log_likelihood": self.log_likelihood, "aic": self.aic, "bic": self.bic,
+            "n_data": self.n_data, "n_parameters": self.n_parameters,
+            "constraints": {"tied": {k: list(v) for k, v in self.constraints.get("tied", {}).items()},
+                            "reversibility": list(self.constraints.get("reversibility", [])),
+                            "ec50": None if c is None else {"parameter": c.parameter, "value": c.value,
+                                                            "agonist": c.agonist}},
+            "starts": [{"x": r["x"], "log_likelihood": -r["fun"], "success": r["success"], "message": r["message"],
+                        "n_evaluations": r["nfev"]} for r in self.starts],
+            "datasets": [{"name": d.name, "n_intervals": d.n_intervals, "n_groups": len(d.bursts), "tres": d.tres,
+                          "tcrit": d.tcrit, "inputs": dict(d.inputs)} for d in self.settings.get("data", [])],
+            "n_evaluations": self.n_evaluations, "wall_time": self.elapsed,
+        }
+        return _jsonable(out)
+
+    def to_json(self, path=None, *, indent: int = 1) -> str:
+        """JSON text of :meth:`to_dict`; written atomically to ``path`` if given."""
+        import json
+
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            from ..io import atomic_write_text
+            atomic_write_text(path, text + "\n")
+        return text
 
 
 class _Objective:
     """``-log L`` of the data as a function of the log10 free parameters (picklable)."""
 
-    def __init__(self, scheme, data, free, tied, fix, open_states, conductance):
+    def __init__(self, scheme, data, free, tied, fix, open_states, conductance, ec50=None):
         self.scheme, self.data, self.free, self.tied, self.fix = scheme, data, free, tied, fix
-        self.open_states, self.conductance = open_states, conductance
+        self.open_states, self.conductance, self.ec50 = open_states, conductance, ec50
         self.base = dict(zip(scheme.parameter_names, (p.value for p in scheme.parameters)))
         self.n = 0
+        self._last_ec50_log = None                       # warm start of the EC50 solve
+
+    def complete(self, v) -> dict:
+        """Tied rates, then microscopic reversibility."""
+        for n, (other, factor) in self.tied.items():
+            v[n] = factor * v[other]
+        return self.fix(v) if self.fix is not None else v
 
     def values(self, x) -> dict:
         v = dict(self.base)
         v.update({n: 10.0 ** xi for n, xi in zip(self.free, x)})
-        for n, (other, factor) in self.tied.items():
-            v[n] = factor * v[other]
-        if self.fix is not None:
-            v = self.fix(v)
+        v = self.complete(v)
+        if self.ec50 is not None:
+            v = self.solve_ec50(v)
         return v
+
+    def log_ec50(self, v, log_p) -> tuple:
+        c = self.ec50
+        w = self.complete({**v, c.parameter: math.exp(log_p)})
+        e = mechanism_ec50(self.scheme, c.agonist, low=c.low, high=c.high, params=w, inputs=c.inputs,
+                           open_states=self.open_states, conductance=self.conductance)
+        return math.log(e) - math.log(c.value), w
+
+    def solve_ec50(self, v) -> dict:
+        """Set the constrained rate so that the EC50 is the given one (secant steps on log rate vs log EC50,
+        from the last solution; relative accuracy 1e-12). Raises ArithmeticError if it fails."""
+        name = self.ec50.parameter
+        x0 = self._last_ec50_log if self._last_ec50_log is not None else math.log(v[name])
+        f0, w = self.log_ec50(v, x0)
+        if abs(f0) < 1e-12:
+            self._last_ec50_log = x0
+            return w
+        x1 = x0 - 0.1 if f0 > 0 else x0 + 0.1
+        for _ in range(60):
+            f1, w = self.log_ec50(v, x1)
+            if abs(f1) < 1e-12 or (abs(x1 - x0) < 1e-13 and abs(f1) < 1e-9):
+                self._last_ec50_log = x1
+                return w
+            if f1 == f0:
+                break
+            step = -f1 * (x1 - x0) / (f1 - f0)
+            x0, f0 = x1, f1
+            x1 = x1 + max(-2.0, min(2.0, step))          # at most a factor e^2 per step
+            if not math.isfinite(x1):
+                break
+        raise ArithmeticError(f"no value of `{name}` gives the EC50 {self.ec50.value:g}")
 
     def __call__(self, x) -> float:
         self.n += 1
@@ -268,7 +489,8 @@ def _hessian(f, x, h=1e-3):
 
 
 def fit_records(scheme, data, parameters, *, open_states=None, conductance=None, tied=None,
-                reversibility=None, n_starts: int = 1, seed=None, executor="serial", method: str = "Nelder-Mead",
+                reversibility=None, ec50: EC50Constraint | None = None, n_starts: int = 1, seed=None,
+                executor="serial", method: str = "Nelder-Mead",
                 maxiter: int = 2000, progress=None) -> SingleChannelFit:
     """Maximum-likelihood rate constants of ``scheme`` from idealized records (see the module docstring).
 
@@ -283,6 +505,8 @@ def fit_records(scheme, data, parameters, *, open_states=None, conductance=None,
     tied : mapping name -> (other, factor), optional
     reversibility : sequence of str, optional
         Parameters set by microscopic reversibility.
+    ec50 : EC50Constraint, optional
+        A rate computed at every step so that the P_open curve has the given EC50.
     n_starts : int
         Number of starts: the given values, then random log-uniform draws inside the bounds (``seed``).
     executor :
@@ -330,6 +554,17 @@ def fit_records(scheme, data, parameters, *, open_states=None, conductance=None,
     overlap = set(mr) & set(free)
     if overlap:
         raise ArgumentError(f"{sorted(overlap)} are set by microscopic reversibility: they cannot be free")
+    if ec50 is not None:
+        if not isinstance(ec50, EC50Constraint):
+            raise ArgumentError(f"`ec50` must be an EC50Constraint, got {type(ec50).__name__}")
+        if ec50.parameter not in base:
+            raise SchemeError(f"unknown parameter `{ec50.parameter}`" + did_you_mean(ec50.parameter, base))
+        if ec50.parameter in free or ec50.parameter in tied or ec50.parameter in mr:
+            raise ArgumentError(f"`{ec50.parameter}` is set by the EC50 constraint: it cannot also be free, tied "
+                                f"or set by reversibility")
+        if ec50.agonist not in scheme.input_names:
+            raise ArgumentError(f"unknown agonist input `{ec50.agonist}`" + did_you_mean(ec50.agonist,
+                                                                                       scheme.input_names))
     fix = reversibility_solver(scheme, mr, open_states=open_states, inputs=data[0].inputs) if mr else None
     starts0, bounds = [], []
     for s in specs:
@@ -342,7 +577,7 @@ def fit_records(scheme, data, parameters, *, open_states=None, conductance=None,
             raise ArgumentError(f"bad bounds for `{s.name}`: {(lo, hi)}")
         starts0.append(math.log10(start))
         bounds.append((math.log10(lo), math.log10(hi)))
-    objective = _Objective(scheme, data, free, tied, fix, open_states, conductance)
+    objective = _Objective(scheme, data, free, tied, fix, open_states, conductance, ec50)
     rng = np.random.default_rng(seed)
     x0s = [np.clip(np.array(starts0), [b[0] for b in bounds], [b[1] for b in bounds])]
     for _ in range(max(int(n_starts), 1) - 1):
@@ -366,7 +601,8 @@ def fit_records(scheme, data, parameters, *, open_states=None, conductance=None,
     return SingleChannelFit(values=values, free=free, standard_errors=se, covariance=cov,
                             log_likelihood=-best["fun"], starts=runs, scheme=fitted, success=best["success"],
                             message=best["message"], n_evaluations=sum(r["nfev"] for r in runs),
-                            elapsed=time.perf_counter() - t0, constraints={"tied": tied, "reversibility": mr},
+                            elapsed=time.perf_counter() - t0,
+                            constraints={"tied": tied, "reversibility": mr, "ec50": ec50},
                             settings={"data": data, "open_states": open_states, "conductance": conductance,
                                       "method": method, "maxiter": maxiter})
 
@@ -412,11 +648,15 @@ def profile(result: SingleChannelFit, name: str, values=None, *, n_points: int =
         if others:
             f = fit_records(sch, st["data"], others, open_states=st["open_states"], conductance=st["conductance"],
                             tied=result.constraints.get("tied"), reversibility=result.constraints.get("reversibility"),
+                            ec50=result.constraints.get("ec50"),
                             method=st["method"], maxiter=st["maxiter"])
             lls.append(f.log_likelihood)
         else:
-            obj = _Objective(sch, st["data"], (), result.constraints.get("tied", {}), None, st["open_states"],
-                             st["conductance"])
+            mr = result.constraints.get("reversibility") or []
+            fix = reversibility_solver(sch, mr, open_states=st["open_states"], inputs=st["data"][0].inputs) \
+                if mr else None
+            obj = _Objective(sch, st["data"], (), result.constraints.get("tied", {}), fix, st["open_states"],
+                             st["conductance"], result.constraints.get("ec50"))
             lls.append(-obj(np.zeros(0)))
     lls = np.array(lls)
     top = max(result.log_likelihood, float(lls.max()))

@@ -143,6 +143,7 @@ class _Side:
         self.mu, self.U = linalg.eig(self.QYY)
         self.Uinv = linalg.inv(self.U)
         self._roots = None
+        self.hint = None
         self._asym = None
         self._R_exit = None
         k, kX, kY = len(lam), self.kX, len(Y)
@@ -172,27 +173,45 @@ class _Side:
         dW = np.eye(self.kX) + left @ (m1[:, :, None] * right)
         return W.real, dW.real
 
-    def _newton(self, a, b, fa, fb):
-        """Roots of det W in the brackets [a, b]: a regula-falsi start, then Newton steps on det W (derivative
-        det(W) tr(W^-1 W')) kept inside the brackets; brackets where Newton fails go to :func:`_illinois`."""
-        with np.errstate(all="ignore"):
-            c = b - fb * (b - a) / (fb - fa)
-        c = np.where(np.isfinite(c) & (c > np.minimum(a, b)) & (c < np.maximum(a, b)), c, 0.5 * (a + b))
-        ok = np.zeros(c.size, bool)
+    def _newton(self, a, b, fa, fb, c=None):
+        """Roots of det W in the brackets [a, b] (a sign change of ``fa``, ``fb``): Newton steps on det W
+        (derivative det(W) tr(W^-1 W')) from ``c`` (default: a regula-falsi step), safeguarded: the bracket
+        shrinks with the sign of det W at every iterate, and a step leaving it is replaced by bisection.
+        Brackets not converged after 60 steps go to :func:`_illinois`."""
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        for _ in range(12):
+        s_lo = np.sign(np.where(a <= b, fa, fb))
+        if c is None:
+            with np.errstate(all="ignore"):
+                c = b - fb * (b - a) / (fb - fa)
+        c = np.where(np.isfinite(c) & (c > lo) & (c < hi), c, 0.5 * (lo + hi))
+        ok = np.zeros(c.size, bool)
+        for _ in range(60):
             W, dW = self.W_dW_many(c)
+            sign, _ = np.linalg.slogdet(W)
             try:
                 tr = np.trace(np.linalg.solve(W, dW), axis1=1, axis2=2)
-            except np.linalg.LinAlgError:
-                break
+            except np.linalg.LinAlgError:                  # W exactly singular at an iterate: it is a root
+                tr = np.array([np.trace(np.linalg.solve(w, d)) if sg != 0 else np.inf
+                               for w, d, sg in zip(W, dW, sign)])
+            live = ~ok & (sign != 0)
+            above = sign == s_lo                           # the root is above c: c is the new lower end
+            lo = np.where(live & above, c, lo)
+            hi = np.where(live & ~above, c, hi)
             with np.errstate(all="ignore"):
                 step = -1.0 / tr
             new = c + step
             inside = np.isfinite(new) & (new > lo) & (new < hi)
-            ok = inside & (np.abs(step) <= 1e-13 * np.abs(c))
-            c = np.where(inside, new, c)
-            if np.all(ok | ~inside):
+            # Newton's target just beyond the bracket: the sign of det W and Newton's root differ by round-off
+            # (about 1e-9 relative near a root), so the nearer end is the root to that accuracy
+            gap = np.where(new < lo, lo - new, new - hi)
+            edge = ~inside & np.isfinite(new) & (gap <= 1e-9 * np.abs(c))
+            # quadratic convergence: after a step of 1e-8 (relative) the error is ~1e-16
+            done = (sign == 0) | (inside & (np.abs(step) <= 1e-8 * np.abs(c))) | edge | \
+                (hi - lo <= 1e-14 * np.abs(c))
+            c = np.where(ok | (sign == 0), c, np.where(inside, new, np.where(edge, np.clip(new, lo, hi),
+                                                                              0.5 * (lo + hi))))
+            ok |= done
+            if ok.all():
                 break
         if not np.all(ok):
             bad = ~ok
@@ -210,8 +229,22 @@ class _Side:
         return (np.eye(self.kX) + self.QXY @ M1 @ self.QYX).real
 
     def roots(self):
+        """The ``kX`` roots of ``det W(s) = 0`` (ascending). ``self.hint``: roots of a nearby mechanism (the last
+        likelihood evaluation's), used only when the determinant changes sign between the geometric midpoints
+        of the hinted roots (and beyond them), which brackets each of the ``kX`` roots separately; otherwise
+        the roots are searched on a grid."""
         if self._roots is not None:
             return self._roots
+        hint = self.hint
+        if hint is not None and len(hint) == self.kX and np.all(np.asarray(hint) < 0):
+            g = np.sort(np.asarray(hint, dtype=float))
+            edges = np.concatenate([[g[0] * 1.5], -np.sqrt(g[:-1] * g[1:]), [g[-1] / 1.5]])
+            vals = self._det(edges)
+            if np.all(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0):
+                r = self._newton(edges[:-1], edges[1:], vals[:-1], vals[1:], c=g)
+                if np.all((r > edges[:-1]) & (r < edges[1:])):
+                    self._roots = np.sort(r)
+                    return self._roots
         ev = np.abs(np.concatenate([linalg.eigvals(self.QXX), linalg.eigvals(self.W(0.0))]))
         ev = ev[ev > 0]
         lo = max(ev.min() * 1e-3, 1e-12) if ev.size else 1e-6
@@ -341,9 +374,13 @@ class HJC:
     q : QMatrix
     tres : float
         Resolution (dead time), s; > 0.
+    roots_hint : tuple, optional
+        ``(open roots, shut roots)`` of a nearby mechanism (:meth:`roots_hint` of its HJC) to start the root
+        search of the asymptotic distributions from; each root is used only if the determinant brackets it
+        (the ``kX`` roots of ``det W(s) = 0``, HJC92), else the grid search runs.
     """
 
-    def __init__(self, q: QMatrix, tres: float):
+    def __init__(self, q: QMatrix, tres: float, *, roots_hint=None):
         if not isinstance(q, QMatrix):
             raise ArgumentError(f"HJC needs a QMatrix, got {type(q).__name__}")
         try:
@@ -359,6 +396,18 @@ class HJC:
         F = np.arange(q.kA, q.k)
         self.open = _Side(q.Q, A, F, tres, lam, V, Vinv)
         self.shut = _Side(q.Q, F, A, tres, lam, V, Vinv)
+        self._pair_K = None
+        if roots_hint is not None:
+            if not (isinstance(roots_hint, tuple) and len(roots_hint) == 2):
+                raise ArgumentError("`roots_hint` must be a pair (open roots, shut roots), as from roots_hint()")
+            self.open.hint, self.shut.hint = roots_hint
+        self._pair_K = None
+
+    def roots_hint(self):
+        """The asymptotic roots (open, shut) found so far, to warm-start the root search of a nearby
+        mechanism: ``HJC(q2, tres, roots_hint=h.roots_hint())`` (each is validated by bracketing, so a poor
+        hint costs only a grid search). None entries where not computed."""
+        return (self.open._roots, self.shut._roots)
 
     def __repr__(self) -> str:
         return f"<HJC tres={self.tres:g} s, {self.q!r}>"
@@ -371,6 +420,38 @@ class HJC:
     def eGFA(self, t) -> np.ndarray:
         """Semi-Markov kernel of apparent shuttings, ``(n, kF, kA)``."""
         return self.shut.G(t)
+
+    def pair_kernels(self, t_open, t_shut) -> np.ndarray:
+        """``eG_AF(t_open[n]) eG_FA(t_shut[n])`` for pairs of apparent durations, ``(n, kA, kA)``. Where both
+        are in the asymptotic range (``t >= 3 tres``) this is ``sum_ij exp(s_i u_n + r_j v_n) K_ij`` with the
+        ``kA kF`` matrices ``K_ij`` formed once (one matrix product for all pairs); the other pairs are
+        multiplied from :meth:`eGAF` and :meth:`eGFA`."""
+        return self._pair_kernels_T(t_open, t_shut).transpose(2, 0, 1)
+
+    def _pair_kernels_T(self, t_open, t_shut) -> np.ndarray:
+        """:meth:`pair_kernels` as ``(kA, kA, n)`` (pairs last: fast batched products and reductions)."""
+        t_open = np.atleast_1d(np.asarray(t_open, dtype=float))
+        t_shut = np.atleast_1d(np.asarray(t_shut, dtype=float))
+        if t_open.shape != t_shut.shape:
+            raise ArgumentError("`t_open` and `t_shut` must have the same length (one pair each)")
+        if np.any(t_open < self.tres * (1 - 1e-12)) or np.any(t_shut < self.tres * (1 - 1e-12)):
+            raise ArgumentError(f"apparent durations must be >= the resolution {self.tres:g} s; impose the "
+                                f"resolution on the record first (records.impose_resolution)")
+        kA, kF = self.q.kA, self.q.kF
+        s, RA = self.open.asymptotic_matrices()
+        r, RF = self.shut.asymptotic_matrices()
+        if self._pair_K is None:
+            KA = RA @ self.open.exit                       # (kA roots, kA, kF)
+            KF = RF @ self.shut.exit                       # (kF roots, kF, kA)
+            self._pair_K = np.einsum("iab,jbc->acij", KA, KF).reshape(kA * kA, kA * kF)
+        n = t_open.size
+        eo = np.exp(np.multiply.outer(s, t_open - self.tres))          # (kA, n)
+        es = np.exp(np.multiply.outer(r, t_shut - self.tres))          # (kF, n)
+        out = (self._pair_K @ (eo[:, None, :] * es[None, :, :]).reshape(kA * kF, n)).reshape(kA, kA, n)
+        near = np.flatnonzero((t_open < 3 * self.tres) | (t_shut < 3 * self.tres))
+        if near.size:
+            out[:, :, near] = (self.open.G(t_open[near]) @ self.shut.G(t_shut[near])).transpose(1, 2, 0)
+        return out
 
     def phi_open(self) -> np.ndarray:
         """Equilibrium distribution of the state in which an apparent opening starts (HJC92)."""

@@ -11,9 +11,13 @@ open and shut times, each group starting and ending with an opening, separated b
 shut times around each group being longer than ``tcrit`` (CHS96 section 5; see :mod:`.hjc`). The log-likelihood
 is the sum over groups. The kernels are in :mod:`.hjc` (Hawkes, Jalali & Colquhoun 1990, 1992).
 
-The matrix products are evaluated for all groups at once by pairwise reduction (groups of similar length
-together), each partial product rescaled to a maximum of 1 and the logs of the scale factors summed, so long
-groups neither overflow nor underflow.
+All groups are evaluated by one product: the pairs ``eG_AF(t_open) eG_FA(t_shut)`` of every group
+(:meth:`.HJC.pair_kernels`, one matrix product for all pairs in the asymptotic range), each group closed by the
+rank-1 matrix ``(eG_AF(t_last) e) phi``, so that ``phi (chain) u`` is the product of the groups' likelihoods
+(``phi u = 1``). The chain is reduced by pairwise products (log2 n batched matrix products, no loop over
+intervals), the partial products rescaled to a maximum entry of 1 every few levels and the logs of the scale
+factors summed, so long records neither overflow nor underflow. The roots of the asymptotic distributions are
+warm-started from the previous evaluation's (see :meth:`.HJC.roots_hint`).
 
 Examples
 --------
@@ -104,21 +108,24 @@ class RecordLikelihood:
         n_pairs = (lengths - 1) // 2
         open_rank = np.cumsum(is_open) - 1
         last = np.repeat(lengths - 1, lengths) == pos
-        self.pair_open = open_rank[is_open & ~last]      # pair i: opening pair_open[i] then shutting i
-        self.last_open = open_rank[last]                 # the last opening of each group
-        first_pair = np.concatenate([[0], np.cumsum(n_pairs)[:-1]])
-        # groups of similar length are reduced together (padded with identities): buckets of 0, 1-2, 3-6, ...
-        order = np.argsort(n_pairs, kind="stable")
-        key = np.floor(np.log2(n_pairs[order] + 1)).astype(int)
-        cuts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [order.size]])
-        self.buckets = []
-        for i, j in zip(cuts[:-1], cuts[1:]):
-            idx = order[i:j]
-            mmax = max(int(n_pairs[idx].max()), 1)
-            col = np.arange(mmax)
-            valid = col[None, :] < n_pairs[idx][:, None]
-            gather = (first_pair[idx][:, None] + col[None, :])[valid]
-            self.buckets.append((idx, mmax, valid, gather))
+        pair_open = open_rank[is_open & ~last]           # pair i: opening pair_open[i] then shutting i
+        last_open = open_rank[last]                      # the last opening of each group
+        self.t_pair_open, self.t_last_open = self.t_open[pair_open], self.t_open[last_open]
+        # one chain of kA x kA matrices for the whole record: each group's pairs (opening then shutting)
+        # followed by the rank-1 matrix  tail_g start^T  (tail_g: the group's last opening times the end
+        # vector). As start^T u = 1, start^T (chain) u is the product over groups of
+        # start^T P_1 ... P_m tail_g: every group's likelihood from one product.
+        n_chain = int(n_pairs.sum()) + self.n_groups
+        ends = np.cumsum(n_pairs + 1) - 1
+        self.chain_group = ends                          # positions of the group boundaries
+        self.chain_pair = np.setdiff1d(np.arange(n_chain), ends, assume_unique=True)
+        self.n_chain = n_chain
+        # pair durations in chain order; the group boundaries get placeholders (asymptotic range, overwritten)
+        self.t_chain_open = np.full(n_chain, 4 * tres)
+        self.t_chain_shut = np.full(n_chain, 4 * tres)
+        self.t_chain_open[self.chain_pair] = self.t_pair_open
+        self.t_chain_shut[self.chain_pair] = self.t_shut
+        self._roots = None                               # roots of the last evaluation: warm start
 
     def __call__(self, q) -> float:
         """Natural log-likelihood under ``q`` (a QMatrix, or an HJC with this resolution)."""
@@ -127,7 +134,7 @@ class RecordLikelihood:
             if not math.isclose(self.tres, h.tres, rel_tol=1e-12):
                 raise ArgumentError(f"the HJC object's resolution ({h.tres}) differs from the record's ({self.tres})")
         elif isinstance(q, QMatrix):
-            h = HJC(q, self.tres)
+            h = HJC(q, self.tres, roots_hint=self._roots)
         else:
             raise ArgumentError(f"a likelihood needs a QMatrix or an HJC object, got {type(q).__name__}")
         if self.tcrit is None:
@@ -135,32 +142,45 @@ class RecordLikelihood:
         else:
             start, end = h.chs_vectors(self.tcrit)
         kA = h.q.kA
-        GA = h.eGAF(self.t_open)                          # (n_open, kA, kF), in record order
-        P = GA[self.pair_open] @ h.eGFA(self.t_shut) if self.t_shut.size else np.zeros((0, kA, kA))
-        tail = GA[self.last_open] @ end                   # (n_groups, kA): last opening and end vector
-        eye = np.eye(kA)
-        total = 0.0
-        for idx, mmax, valid, gather in self.buckets:
-            if mmax == 1 and valid.all():
-                M = P[gather][:, None]
-            else:
-                M = np.broadcast_to(eye, (idx.size, mmax, kA, kA)).copy()
-                M[valid] = P[gather]
-            logs = np.zeros(idx.size)
-            while M.shape[1] > 1:
-                if M.shape[1] % 2:
-                    M = np.concatenate([M, np.broadcast_to(eye, (idx.size, 1, kA, kA))], axis=1)
-                M = M[:, 0::2] @ M[:, 1::2]
-                sc = M.reshape(idx.size, M.shape[1], -1).max(axis=2)    # entries are >= 0
-                if not np.all(sc > 0):
-                    return -math.inf
-                logs += np.log(sc).sum(axis=1)
-                M /= sc[:, :, None, None]
-            x = np.einsum("a,gab,gb->g", start, M[:, 0], tail[idx])
-            if not np.all(x > 0):
-                return -math.inf
-            total += float(logs.sum() + np.log(x).sum())
-        return total
+        # the chain with the matrices last, (kA, kA, n): batched products and reductions run along n
+        C = h._pair_kernels_T(self.t_chain_open, self.t_chain_shut)
+        tail = h.eGAF(self.t_last_open) @ end                      # (n_groups, kA)
+        C[:, :, self.chain_group] = tail.T[:, None, :] * start[None, :, None]
+        self._roots = h.roots_hint()
+        log_l = _chain_log_product(C, start, every=3)
+        if log_l is None:                                 # under/overflow between rescalings: every level
+            log_l = _chain_log_product(C, start, every=1)
+        return -math.inf if log_l is None else log_l
+
+
+def _chain_log_product(C, start, every):
+    """``log(start^T C_1 C_2 ... C_n u)`` for a stack ``C`` of shape ``(k, k, n)``, by pairwise products (an
+    odd one out is carried to the next level); each matrix is first scaled to a maximum entry of 1 and the
+    partial products are rescaled every ``every`` levels, the logs of the scale factors summed. None if a
+    scale is not positive and finite (so the caller can retry rescaling every level), or if the result is
+    not positive."""
+    k = C.shape[0]
+    sc = C.reshape(k * k, -1).max(axis=0)
+    if not np.all((sc > 0) & np.isfinite(sc)):
+        return None
+    logs = float(np.log(sc).sum())
+    M = C / sc
+    level = 0
+    while M.shape[2] > 1:
+        n = M.shape[2]
+        P = np.einsum("ikn,kjn->ijn", M[:, :, 0:n - 1:2], M[:, :, 1::2])
+        M = np.concatenate([P, M[:, :, n - 1:]], axis=2) if n % 2 else P
+        level += 1
+        if level % every == 0 or M.shape[2] == 1:
+            sc = M.reshape(k * k, -1).max(axis=0)
+            if not np.all((sc > 0) & np.isfinite(sc)):
+                return None
+            logs += float(np.log(sc).sum())
+            M = M / sc
+    x = float(start @ M[:, :, 0].sum(axis=1))
+    if not x > 0:
+        return None
+    return logs + math.log(x)
 
 
 def log_likelihood(q: QMatrix | HJC, bursts: Sequence, tres: float | None = None, tcrit: float | None = None,
