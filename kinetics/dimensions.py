@@ -1,12 +1,24 @@
-"""Dimensional consistency of a scheme (opt-in check).
+"""Dimensional consistency of a scheme: checked when it is built, and a fuller report.
 
-:func:`check_units` infers the physical dimension of every expression of a
-:class:`~kinetics.scheme.Scheme` by walking its sympy trees and reports the
-places where the declared units do not fit together. It never changes a
-scheme and is never run implicitly.
+The inference walks the sympy trees of a :class:`~kinetics.scheme.Scheme` and
+finds the places where the declared units do not fit together. It runs twice
+over:
 
-Dimensions of symbols
----------------------
+* **at build** (:func:`require_consistent_units`, called by every Scheme
+  unless built with ``check_units=False``): only *definite* errors raise
+  :class:`~kinetics.errors.UnitError` — what the declarations decide. Species
+  without a unit, parameters of unit ``1`` (the default when no unit is
+  declared), inputs without a unit and bare numbers (which may carry the unit
+  system's unit: a rate constant ``0.5``, ``1e-3*heaviside(x)``) are unknown
+  and never fail; a first-order rate constant must be 1/time whatever its
+  species' unit. Results are memoised on the scheme's structure and units, so
+  rebuilding a scheme with other values costs nothing;
+* **on request** (:func:`check_units`, ``scheme.unit_issues()``): a report that
+  raises nothing and also reads species without a unit as concentrations in the
+  scheme's unit and parameters of unit ``1`` as dimensionless.
+
+Dimensions of symbols (in the report; see above for the check at build)
+-------------------------------------------------------------------------
 * species: their ``unit``, or the scheme's concentration unit when ``None``;
 * parameters: their ``unit``; inputs: their ``unit`` (unknown when ``None``);
 * observables: inferred from their expression (and compared with their
@@ -50,38 +62,46 @@ Checks
 
 Examples
 --------
+A binding constant declared first-order is refused when the scheme is built;
+``check_units=False`` builds it anyway, and the report lists the issue:
+
 >>> import kinetics as kx
 >>> from kinetics.dimensions import check_units
->>> s = kx.Scheme("bind", species=[kx.Species("R", 1.0, unit="1"), kx.Species("LR", 0.0, unit="1")],
-...               parameters=[kx.Parameter("kon", 1.0, "1/ms"), kx.Parameter("koff", 0.1, "1/ms")],
-...               inputs=[kx.Input("L", 0.0, "mM")], reactions=[kx.reaction("R <-> LR", "kon*L", "koff")])
->>> for issue in check_units(s):
+>>> parts = dict(species=[kx.Species("R", 1.0, unit="1"), kx.Species("LR", 0.0, unit="1")],
+...              parameters=[kx.Parameter("kon", 1.0, "1/ms"), kx.Parameter("koff", 0.1, "1/ms")],
+...              inputs=[kx.Input("L", 0.0, "mM")], reactions=[kx.reaction("R <-> LR", "kon*L", "koff")])
+>>> kx.Scheme("bind", **parts)  # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+kinetics.errors.UnitError: scheme `bind`: reaction 0 (`R <-> LR`) forward rate: ...
+>>> for issue in check_units(kx.Scheme("bind", **parts, check_units=False)):
 ...     print(issue)
-reaction 0 (`R <-> LR`) forward rate: the rate constant has the wrong dimension (inferred mM/ms, expected 1/ms)
+reaction 0 (`R <-> LR`) forward rate: the rate constant `L*kon` has the wrong dimension (inferred mM/ms, expected 1/ms)
 """
 from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterable, NamedTuple
 
 import sympy
 
+from .errors import UnitError
 from .scheme import Scheme, as_scheme, expression_text
-from .units import BASE_DIMENSIONS, KINDS, UnitSystem, dimension
+from .units import BASE_DIMENSIONS, KINDS, UnitSystem, conversion_factor, dimension
 
-__all__ = ["UnitIssue", "check_units", "format_unit_report", "dimension_text"]
+__all__ = ["UnitIssue", "check_units", "require_consistent_units", "format_unit_report", "dimension_text"]
 
 _N = len(BASE_DIMENSIONS)
-_ONE = (Fraction(0),) * _N
-_TIME = tuple(Fraction(x) for x in dimension("s"))
+_ONE = (0,) * _N
+_TIME = tuple(dimension("s"))
 
 
 # --------------------------------------------------------------------------- dimension arithmetic
+# dimensions are tuples of ints, or of Fractions where an exponent is not whole (ints are much faster)
 def _as_dim(unit) -> tuple:
-    return tuple(Fraction(x) for x in dimension(unit))
+    return dimension(unit)
 
 
 def _add(a, b):
@@ -93,7 +113,13 @@ def _sub(a, b):
 
 
 def _scale(a, k):
-    return tuple(x * k for x in a)
+    if isinstance(k, Fraction) and k.denominator == 1:
+        k = k.numerator
+    return tuple(_whole(x * k) for x in a)
+
+
+def _whole(x):
+    return x.numerator if isinstance(x, Fraction) and x.denominator == 1 else x
 
 
 # --------------------------------------------------------------------------- readable text
@@ -192,12 +218,16 @@ class UnitIssue:
     inferred, expected : str or None
         The inferred and the expected dimension as unit text in the scheme's
         unit system (``"1/(mM*ms)"``), when the issue compares two dimensions.
+    component : tuple or None
+        ``("reaction", index)``, ``("observable", name)`` or ``("rate_rule", species)``
+        (readers use it to point at a line; not compared).
     """
 
     where: str
     message: str
     inferred: str | None = None
     expected: str | None = None
+    component: tuple | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         dims = ""
@@ -248,31 +278,50 @@ def _fraction(value) -> Fraction | None:
 
 
 class _Checker:
-    def __init__(self, scheme: Scheme):
+    """The inference. ``definite`` (the check run when a scheme is built) treats what may be undeclared as
+    unknown: species without a unit and parameters of unit ``1`` (the default of an undeclared unit)."""
+
+    def __init__(self, scheme: Scheme, definite: bool = False):
         self.scheme = scheme
         self.units = scheme.units
+        self.definite = definite
         self.issues: list[UnitIssue] = []
         self._seen: set = set()
-        conc = _as_dim(scheme.units.concentration)
+        self.consulted: dict[str, float] = {}   # parameter values the inference used (symbolic exponents)
+        self.component = None
+        conc = None if definite else _as_dim(scheme.units.concentration)
         self.symbols: dict[str, tuple | None] = {"t": _TIME}
         for s in scheme.species:
             self.symbols[s.name] = _as_dim(s.unit) if s.unit is not None else conc
+        self.dimensionless_parameters = set()
         for p in scheme.parameters:
-            self.symbols[p.name] = _as_dim(p.unit)
+            d = _as_dim(p.unit)
+            if not any(d):
+                self.dimensionless_parameters.add(p.name)
+                if definite:
+                    d = None
+            self.symbols[p.name] = d
         for u in scheme.inputs:
             self.symbols[u.name] = _as_dim(u.unit) if u.unit is not None else None
-        from .model import compile as compile_model
+        self.parameters = {p.name: p for p in scheme.parameters}
 
-        model = compile_model(scheme)
-        self.values = dict(zip(model.parameter_names, (float(v) for v in model.parameter_vector())))
+    def value(self, name) -> float:
+        """A parameter's value in the scheme's unit system (recorded: the result depends on it)."""
+        p = self.parameters[name]
+        v = p.value * conversion_factor(p.unit, self.units)
+        self.consulted[name] = p.value
+        return v
 
     # ------------------------------------------------------------- helpers
     def text(self, dim) -> str:
         return dimension_text(dim, self.units)
 
     def report(self, where, message, inferred=None, expected=None, *, dims=True):
+        # `where` and `message` may be callables: their text is made only when there is an issue
+        where = where() if callable(where) else where
+        message = message() if callable(message) else message
         issue = UnitIssue(where, message, self.text(inferred) if dims else None,
-                          self.text(expected) if dims else None)
+                          self.text(expected) if dims else None, self.component)
         if issue not in self._seen:
             self._seen.add(issue)
             self.issues.append(issue)
@@ -292,6 +341,7 @@ class _Checker:
             if len(strict) <= 1:  # the mismatch is carried by literals with an implied unit
                 return _V(None, True)
         terms = ", ".join(f"`{expression_text(e)}` [{self.text(v.dim)}]" for e, v in known)
+        what = what() if callable(what) else what
         self.report(where, f"{what} of different dimensions: {terms}", dims=False)
         return _UNKNOWN
 
@@ -300,7 +350,8 @@ class _Checker:
         if isinstance(expr, sympy.Symbol):
             return _V(self.symbols.get(expr.name))
         if isinstance(expr, (sympy.Number, sympy.NumberSymbol)) or expr in (sympy.E, sympy.pi):
-            return _V(_ONE, literal=True)
+            # at build, a bare number may carry the unit system's unit (a rate constant `0.5`, `V + 27`)
+            return _V(None if self.definite and expr not in (sympy.E, sympy.pi) else _ONE, literal=True)
         if isinstance(expr, sympy.logic.boolalg.BooleanAtom):
             return _V(_ONE)
         if isinstance(expr, sympy.Mul):
@@ -315,7 +366,7 @@ class _Checker:
         if isinstance(expr, sympy.Heaviside):
             self.infer(expr.args[0], where, True)
             for extra in expr.args[1:]:
-                self.require_dimensionless(extra, where, f"the value at 0 of `{expression_text(expr)}`")
+                self.require_dimensionless(extra, where, lambda: f"the value at 0 of `{expression_text(expr)}`")
             return _V(_ONE)
         if isinstance(expr, sympy.sign):
             self.infer(expr.args[0], where, True)
@@ -333,7 +384,7 @@ class _Checker:
             return self.agree(vals, where, "branches of a piecewise", trans)
         if isinstance(expr, sympy.core.relational.Relational):
             vals = [(a, self.infer(a, where, trans)) for a in (expr.lhs, expr.rhs)]
-            self.agree(vals, where, f"sides of `{expression_text(expr)}`", trans)
+            self.agree(vals, where, lambda: f"sides of `{expression_text(expr)}`", trans)
             return _V(_ONE)
         if isinstance(expr, (sympy.And, sympy.Or, sympy.Not, sympy.Xor)):
             for a in expr.args:
@@ -354,6 +405,8 @@ class _Checker:
         for v in vals:
             dim = _add(dim, v.dim)
         literal_factor = coeff.is_Number and coeff not in (1, -1)
+        if self.definite and literal_factor and not any(dim):  # `1e-3*heaviside(x)`: the number may carry a unit
+            return _V(None, True)
         return _V(dim, scaled or (literal_factor and any(dim)), literal=all(v.literal for v in vals))
 
     def power(self, expr, where, trans) -> _V:
@@ -364,14 +417,15 @@ class _Checker:
             if b.dim is None or k is None:
                 return _V(None, b.scaled)
             return _V(_scale(b.dim, k), b.scaled, b.literal)
-        e = self.require_dimensionless(exp, where, f"the exponent of `{expression_text(expr)}`")
+        e = self.require_dimensionless(exp, where, lambda: f"the exponent of `{expression_text(expr)}`")
         if b.dim is None:
             return _V(None, b.scaled)
         if not any(b.dim):
             return _V(_ONE, b.scaled, b.literal)
         # a dimensional base: use the exponent's value when it is made of dimensionless parameters
-        if e and all(s.name in self.values and not any(self.symbols[s.name]) for s in exp.free_symbols):
-            k = _fraction(exp.xreplace({s: sympy.Float(self.values[s.name]) for s in exp.free_symbols}))
+        if (e or self.definite) and exp.free_symbols and \
+                all(s.name in self.dimensionless_parameters for s in exp.free_symbols):
+            k = _fraction(exp.xreplace({s: sympy.Float(self.value(s.name)) for s in exp.free_symbols}))
             if k is not None:
                 return _V(_scale(b.dim, k), b.scaled)
         return _V(None, b.scaled)
@@ -398,7 +452,8 @@ class _Checker:
             return False
         if any(v.dim):
             if not v.scaled:
-                self.report(where, f"{what} must be dimensionless", v.dim, _ONE)
+                self.report(where, lambda: f"{what() if callable(what) else what} must be dimensionless",
+                            v.dim, _ONE)
             return False
         return True
 
@@ -414,41 +469,118 @@ class _Checker:
         obs = {o.name: o for o in s.observables}
         for name in s.observable_order():
             o = obs[name]
+            self.component = ("observable", name)
             where = f"observable `{name}`"
             declared = _as_dim(o.unit) if o.unit is not None else None
             v = self.expect(o.expr, where, declared, "the expression does not have the declared unit "
                                                      f"`{o.unit}`")
             self.symbols[name] = declared if declared is not None else v.dim
         for i, r in enumerate(s.reactions):
+            self.component = ("reaction", i)
             self.reaction(i, r)
         for rr in s.rate_rules:
-            expected = _sub(self.symbols[rr.species], _TIME)
-            self.expect(rr.expr, f"rate rule of `{rr.species}`", expected,
+            self.component = ("rate_rule", rr.species)
+            sp = self.symbols[rr.species]
+            self.expect(rr.expr, f"rate rule of `{rr.species}`", None if sp is None else _sub(sp, _TIME),
                         f"d{rr.species}/dt must have the unit of `{rr.species}` per time")
+        self.component = None
         return self.issues
 
     def reaction(self, i, r):
-        label = f"reaction {i}" + (f" `{r.name}`" if r.name else "") + f" (`{r.equation()}`)"
+        def label():
+            return f"reaction {i}" + (f" `{r.name}`" if r.name else "") + f" (`{r.equation()}`)"
+
         sp = {n: self.symbols[n] for n in r.species}
-        dims = set(sp.values())
+        dims = {d for d in sp.values() if d is not None}
         if len(dims) > 1:
             listing = ", ".join(f"`{n}` [{self.text(d)}]" for n, d in sp.items())
-            self.report(label, f"species of different dimensions in one reaction: {listing}", dims=False)
+            self.report(label(), f"species of different dimensions in one reaction: {listing}", dims=False)
             for part, e in (("forward rate", r.forward), ("reverse rate", r.reverse), ("rate", r.rate)):
                 if e is not None:
-                    self.infer(e, f"{label} {part}")
+                    self.infer(e, lambda part=part: f"{label()} {part}")
             return
-        flux = _sub(dims.pop(), _TIME)
+        # species of unknown unit (undeclared, in the check at build) leave the flux unknown, but a first-order
+        # rate constant is 1/time whatever the species' unit
+        flux = _sub(dims.pop(), _TIME) if dims and None not in sp.values() else None
         if r.rate is not None:
-            self.expect(r.rate, f"{label} rate", flux, "the rate law must have the unit of the species per time")
+            self.expect(r.rate, lambda: f"{label()} rate", flux,
+                        "the rate law must have the unit of the species per time")
             return
         for part, k, side in (("forward rate", r.forward, r.reactants), ("reverse rate", r.reverse, r.products)):
             if k is None:
                 continue
-            expected = flux
-            for n, c in side:
-                expected = _sub(expected, _scale(sp[n], c))
-            self.expect(k, f"{label} {part}", expected, "the rate constant has the wrong dimension")
+            if sum(c for _, c in side) == 1:
+                expected = _scale(_TIME, -1)
+            elif flux is None:
+                expected = None
+            else:
+                expected = flux
+                for n, c in side:
+                    expected = _sub(expected, _scale(sp[n], c))
+            self.expect(k, lambda part=part: f"{label()} {part}", expected,
+                        lambda k=k: f"the rate constant `{expression_text(k)}` has the wrong dimension")
+
+
+def _check_key(scheme: Scheme, definite: bool) -> tuple:
+    """Everything the inference reads, except parameter values (see :func:`_issues`)."""
+    return (definite, scheme.units,
+            tuple((s.name, s.unit) for s in scheme.species),
+            tuple((p.name, p.unit) for p in scheme.parameters),
+            tuple((u.name, u.unit) for u in scheme.inputs),
+            tuple((o.name, o.expr, o.unit) for o in scheme.observables),
+            tuple((r.reactants, r.products, r.forward, r.reverse, r.rate, r.name) for r in scheme.reactions),
+            tuple((rr.species, rr.expr) for rr in scheme.rate_rules))
+
+
+_CACHE: dict = {}
+_CACHE_SIZE = 512
+
+
+def _issues(scheme: Scheme, definite: bool) -> list:
+    """The issues of a scheme, memoised on its structure and units (schemes are rebuilt often with other
+    values: ``with_parameters``, composition); values matter only where a symbolic exponent was evaluated."""
+    key = _check_key(scheme, definite)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        consulted, issues = hit
+        values = scheme.parameter_values()
+        if all(values.get(n) == v for n, v in consulted.items()):
+            return list(issues)
+    checker = _Checker(scheme, definite)
+    issues = checker.run()
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (dict(checker.consulted), tuple(issues))
+    return issues
+
+
+def require_consistent_units(scheme: Scheme) -> None:
+    """Raise :class:`~kinetics.errors.UnitError` if a scheme has a definite dimensional error.
+
+    The check every :class:`~kinetics.scheme.Scheme` runs when it is built (unless built with
+    ``check_units=False``). Only what the declarations decide is an error: species without a unit and
+    parameters of unit ``1`` (the default when no unit is declared) count as unknown and never fail, and a
+    first-order rate constant must be 1/time whatever its species' unit. :func:`check_units` is the fuller,
+    advisory report (there species without a unit are in the scheme's concentration unit and parameters of
+    unit ``1`` are dimensionless).
+
+    Raises
+    ------
+    UnitError
+        Naming each faulty reaction, observable or rate rule with the inferred and the expected unit; its
+        ``issues`` attribute holds the :class:`UnitIssue` list.
+
+    Examples
+    --------
+    >>> import kinetics as kx
+    >>> kx.Scheme("decay", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("koff", 0.1, "1/mM")],
+    ...           reactions=[kx.reaction("A ->", "koff")])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    kinetics.errors.UnitError: scheme `decay`: reaction 0 (`A ->`) forward rate: the rate constant `koff` ...
+    """
+    issues = _issues(scheme, True)
+    if issues:
+        raise UnitError.from_issues(scheme.name, issues)
 
 
 def check_units(scheme) -> list[UnitIssue]:
@@ -475,4 +607,4 @@ def check_units(scheme) -> list[UnitIssue]:
     >>> check_units(s)
     []
     """
-    return _Checker(as_scheme(scheme)).run()
+    return _issues(as_scheme(scheme), False)

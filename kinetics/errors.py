@@ -46,7 +46,37 @@ class ParseError(SchemeError):
 
 
 class UnitError(SchemeError):
-    """A unit string is unknown, or two quantities have incompatible dimensions."""
+    """A unit string is unknown, or two quantities have incompatible dimensions.
+
+    Raised for a scheme's dimensional errors when it is built (see
+    :func:`kinetics.dimensions.require_consistent_units`), ``issues`` then holds
+    the :class:`~kinetics.dimensions.UnitIssue` list; a reader adds the ``source``
+    file and the ``line`` where it knows them.
+    """
+
+    def __init__(self, message: str, *, issues: tuple = (), line: int | None = None, source: str | None = None):
+        where = (f"{source}:" if source is not None else "") + (f"{line}:" if line is not None else "")
+        super().__init__(f"{where} {message}" if where else message)
+        self.issues = tuple(issues)
+        self.line = line
+        self.source = source
+        self.reason = message
+
+    @classmethod
+    def from_issues(cls, scheme_name: str, issues) -> "UnitError":
+        """The error of a scheme's dimensional issues: one line per issue, and how to opt out."""
+        issues = tuple(issues)
+        if len(issues) == 1:
+            text = f"scheme `{scheme_name}`: {issues[0]}"
+        else:
+            text = f"scheme `{scheme_name}` has {len(issues)} dimensional errors:\n" + \
+                "\n".join(f"  - {i}" for i in issues)
+        text += "\n(fix the units; or build the scheme with check_units=False if they are right)"
+        return cls(text, issues=issues)
+
+    def located(self, line: int | None = None, source: str | None = None) -> "UnitError":
+        """The same error, pointing at a file and line."""
+        return type(self)(self.reason, issues=self.issues, line=line, source=source)
 
 
 class ProtocolError(KineticsError, ValueError):

@@ -19,7 +19,8 @@ Document layout (``"format": "nmdakin-scheme"``, ``"version": 1``)::
      "reactions":   [{"name", "reactants": [[species, coefficient]], "products": [...],
                       "forward", "reverse", "rate"}],           # expressions as text or null
      "observables": [{"name", "expr", "unit", "note"}],
-     "rate_rules":  [{"species", "expr"}]}
+     "rate_rules":  [{"species", "expr"}],
+     "check_units": false}                                      # only when the scheme opted out
 
 Infinite bounds are the strings ``"inf"`` and ``"-inf"`` (JSON has no infinity).
 
@@ -39,7 +40,7 @@ import math
 import re
 from pathlib import Path
 
-from .errors import ParseError, SchemeError, short_repr
+from .errors import ParseError, SchemeError, UnitError, short_repr
 from .expressions import MAX_COEFFICIENT, format_expression, parse_expression
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
 from .units import UnitSystem
@@ -109,6 +110,7 @@ def scheme_to_dict(scheme: Scheme) -> dict:
         "observables": [{"name": o.name, "expr": format_expression(o.expr), "unit": o.unit, "note": o.note}
                         for o in scheme.observables],
         "rate_rules": [{"species": r.species, "expr": format_expression(r.expr)} for r in scheme.rate_rules],
+        **({} if scheme.check_units else {"check_units": False}),
     }
 
 
@@ -177,7 +179,7 @@ def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
     rd = _Reader(source)
     top = rd.obj(data, "document", required=("format", "version", "name"),
                  optional=("description", "reference", "units", "species", "parameters", "inputs", "reactions",
-                           "observables", "rate_rules"))
+                           "observables", "rate_rules", "check_units"))
     if top["format"] != FORMAT_NAME:
         raise rd.fail("document", f"`format` is {top['format']!r}, expected {FORMAT_NAME!r}")
     if top["version"] != FORMAT_VERSION:
@@ -244,13 +246,18 @@ def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
             w = f"rate_rules[{i}]"
             rd.obj(r, w, required=("species", "expr"))
             rules.append(RateRule(rd.str(r["species"], w), rd.expr(r["expr"], w)))
+        check = top.get("check_units", True)
+        if not isinstance(check, bool):
+            raise rd.fail("check_units", f"must be true or false, got {short_repr(check)}")
         return Scheme(rd.str(top["name"], "name"), species=species, parameters=params, inputs=inputs,
                       reactions=reactions, observables=observables, rate_rules=rules, units=units,
                       description=rd.str(top.get("description", ""), "description"),
-                      reference=rd.str(top.get("reference", ""), "reference"))
+                      reference=rd.str(top.get("reference", ""), "reference"), check_units=check)
     except ParseError:
         raise
     except SchemeError as exc:
+        if isinstance(exc, UnitError) and exc.issues:  # a dimensional error: it names the components
+            raise exc.located(None, source) from None
         raise ParseError(str(exc), source=source) from None
 
 

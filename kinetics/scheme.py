@@ -20,7 +20,11 @@ Every parameter carries the unit its source states it in (``"1/(uM*s)"``). A
 scheme has a :class:`~kinetics.units.UnitSystem` (default ms, mM, mV, pA, nS...);
 parameter values are converted to it once, before code generation, so the
 right-hand side never does unit arithmetic. Species and input values are used as
-given, in the scheme's units (their ``unit`` is documentation).
+given, in the scheme's units (their ``unit`` is documentation). When a scheme is
+built its dimensions are checked: a definite error (a rate constant of the wrong
+order, a sum of terms of different dimensions, an exponent with units) raises
+:class:`~kinetics.errors.UnitError`, undeclared units are never an error, and
+``check_units=False`` opts out (:mod:`kinetics.dimensions`).
 
 Examples
 --------
@@ -448,12 +452,21 @@ class Scheme:
         The units in which the derived equations are written.
     description, reference : str
         Free text for reports and exports.
+    check_units : bool
+        Check the dimensions when the scheme is built (default): a definite
+        dimensional error raises :class:`~kinetics.errors.UnitError` (see
+        :func:`kinetics.dimensions.require_consistent_units`). ``False`` skips
+        it, for units known to be right; schemes derived from this one
+        (``replace``, ``with_parameters``, ``rename``, ``compose``) keep it.
 
     Raises
     ------
     SchemeError
         For duplicate or unknown names, bad values, cyclic observables or a
         scheme with no states.
+    UnitError
+        For a rate constant of the wrong order, a sum of terms of different
+        dimensions, an exponent with units...
     """
 
     name: str
@@ -466,6 +479,7 @@ class Scheme:
     units: UnitSystem = field(default_factory=UnitSystem)
     description: str = ""
     reference: str = ""
+    check_units: bool = field(default=True, compare=False, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
@@ -476,7 +490,14 @@ class Scheme:
             object.__setattr__(self, attr, _tuple_of(getattr(self, attr), cls, f"`{attr}` of scheme `{self.name}`"))
         if not isinstance(self.units, UnitSystem):
             raise SchemeError(f"`units` of scheme `{self.name}` must be a UnitSystem")
+        if not isinstance(self.check_units, bool):
+            raise SchemeError(f"`check_units` of scheme `{self.name}` must be True or False, "
+                              f"got {self.check_units!r}")
         self._validate()
+        if self.check_units:
+            from .dimensions import require_consistent_units
+
+            require_consistent_units(self)
 
     # ----------------------------------------------------------------- validation
     def _validate(self):
@@ -662,6 +683,7 @@ class Scheme:
             observables=tuple(replace(o, name=rn(o.name), expr=rx(o.expr)) for o in self.observables),
             rate_rules=tuple(RateRule(rn(rr.species), rx(rr.expr)) for rr in self.rate_rules),
             units=self.units, description=self.description, reference=self.reference,
+            check_units=self.check_units,
         )
 
     def prefixed(self, prefix: str, *, keep: Iterable[str] = (), name: str | None = None) -> "Scheme":
@@ -679,11 +701,12 @@ class Scheme:
             return NotImplemented
         return compose([self, other])
 
-    def check_units(self) -> list:
+    def unit_issues(self) -> list:
         """Dimensional inconsistencies of the scheme's rate laws and observables (empty list if consistent).
 
-        Unit strings are always validated and parameter values converted when a scheme is built; this optional
-        check also infers the dimension of every expression (see :mod:`kinetics.dimensions`).
+        Definite errors already raise when a scheme is built; this fuller, advisory report also reads species
+        without a unit as concentrations and parameters of unit ``1`` as dimensionless
+        (:func:`kinetics.dimensions.check_units`).
         """
         from .dimensions import check_units
 
@@ -783,6 +806,7 @@ def compose(schemes: Sequence[Scheme], name: str | None = None, description: str
         rate_rules=tuple(RateRule(k, v) for k, v in rr.items()),
         units=units,
         description=description,
+        check_units=all(s.check_units for s in schemes),
     )
 
 

@@ -17,6 +17,7 @@ Header::
     description "free text"
     reference "free text"
     units time=ms concentration=mM voltage=mV      # any UnitSystem fields; others keep defaults
+                                                   # `check=off`: build with check_units=False
 
 Declarations (``[unit]`` is optional, it must follow the value; options are
 ``key=value`` pairs after it)::
@@ -106,7 +107,7 @@ import math
 import re
 from pathlib import Path
 
-from .errors import ParseError, SchemeError, did_you_mean
+from .errors import ParseError, SchemeError, UnitError, did_you_mean
 from .expressions import format_expression, parse_equation, parse_expression
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name, name_from_text
 from .units import KINDS, UnitSystem
@@ -397,6 +398,7 @@ class _Builder:
         self.names: dict = {}         # name -> (kind, lineno)
         self.reactions: list = []     # (line, body)
         self.odes: list = []
+        self.check_units = True       # `units check=off` sets False
 
     def add_name(self, kind, name, line: _Line):
         if name in self.names:
@@ -473,23 +475,30 @@ class _Builder:
             value = cur.string(f"`{word}`")
         else:  # units
             value = {}
+            check = True
             while not cur.at_end():
                 m = re.compile(rf"({_IDENT})\s*=\s*([^\s=]+)").match(cur.text, cur.pos)
                 if m is None:
                     raise line.error(f"expected `kind=unit` pairs after `units` (e.g. `units time=ms concentration=mM`), "
                                      f"got `{cur.rest()}`")
                 kind, unit = m.groups()
+                cur.pos = m.end()
+                if kind == "check":  # the dimensional check at build (Scheme's check_units)
+                    if unit not in ("on", "off"):
+                        raise line.error(f"`check` takes `on` or `off`, got `{unit}`")
+                    check = unit == "on"
+                    continue
                 if kind not in KINDS:
                     raise line.error(f"unknown unit kind `{kind}`" + did_you_mean(kind, KINDS)
                                      + f" (kinds: {', '.join(KINDS)})")
                 if kind in value:
                     raise line.error(f"unit kind `{kind}` is given twice")
                 value[kind] = unit
-                cur.pos = m.end()
             try:
                 value = UnitSystem(**value)
             except SchemeError as exc:
                 raise line.error(str(exc)) from None
+            self.check_units = check
         if not cur.at_end():
             raise line.error(f"unexpected text after `{word}`: `{cur.rest()}`")
         self.header[word] = (value, line.lineno)
@@ -629,10 +638,13 @@ def _parse(text: str, name, source, default_name) -> Scheme:
             units=b.header.get("units", (UnitSystem(), None))[0],
             description=b.header.get("description", ("", None))[0],
             reference=b.header.get("reference", ("", None))[0],
+            check_units=b.check_units,
         )
     except ParseError:
         raise
     except SchemeError as exc:
+        if isinstance(exc, UnitError) and exc.issues:  # a dimensional error: at the line of the first faulty item
+            raise exc.located(_unit_error_line(exc, b), source) from None
         msg = str(exc)
         line = None
         cyc = re.search(rf"cycle: ({_IDENT})", msg)
@@ -644,6 +656,21 @@ def _parse(text: str, name, source, default_name) -> Scheme:
                     line = b.names[cand][1]
                     break
         raise ParseError(msg, line=line, source=source) from None
+
+
+def _unit_error_line(exc: UnitError, b) -> int | None:
+    """The line of the first issue of a scheme's UnitError (its reaction, observable or ODE)."""
+    for issue in exc.issues:
+        kind, key = issue.component or (None, None)
+        if kind == "reaction" and key < len(b.reactions):
+            return b.reactions[key][0].lineno
+        if kind == "observable" and key in b.names:
+            return b.names[key][1]
+        if kind == "rate_rule":
+            for line, rname, _ in b.odes:
+                if rname == key:
+                    return line.lineno
+    return None
 
 
 def parse_scheme(text: str, *, name: str | None = None, source=None) -> Scheme:
@@ -662,6 +689,10 @@ def parse_scheme(text: str, *, name: str | None = None, source=None) -> Scheme:
     ------
     ParseError
         With the line number, for every syntax or validation problem.
+    UnitError
+        With the line of the faulty reaction, observable or ODE, for a definite
+        dimensional error (:func:`kinetics.dimensions.require_consistent_units`;
+        ``units check=off`` in the text opts out).
     """
     return _parse(text, name, source, None)
 
@@ -761,6 +792,8 @@ def format_scheme(scheme: Scheme) -> str:
     main = ("time", "concentration", "voltage", "current", "conductance")
     units = [f"{k}={getattr(scheme.units, k)}" for k in KINDS
              if k in main or getattr(scheme.units, k) != getattr(default, k)]
+    if not scheme.check_units:
+        units.append("check=off")
     out.append("units " + " ".join(units))
 
     if scheme.species:

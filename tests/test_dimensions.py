@@ -16,7 +16,7 @@ def _binding(kon_unit="1/(uM*s)", *, species_unit=None, units=None, koff_unit="1
                  kx.Species("AB", 0.0, unit=species_unit)],
         parameters=[kx.Parameter("kon", 5.0, kon_unit), kx.Parameter("koff", 10.0, koff_unit)],
         reactions=[kx.reaction("A + B <-> AB", "kon", "koff")],
-        units=units or kx.UnitSystem(),
+        units=units or kx.UnitSystem(), check_units=False,  # some are wrong on purpose: the report is tested
     )
 
 
@@ -28,7 +28,7 @@ def _with_observables(*observables, inputs=(), parameters=()):
         parameters=[kx.Parameter("alpha", 1.0, "1/(mM*ms)"), kx.Parameter("beta", 0.1, "1/ms"), *parameters],
         inputs=[kx.Input("glu", 0.0, "mM"), *inputs],
         reactions=[kx.reaction("C <-> O", "alpha*glu", "beta")],
-        observables=list(observables),
+        observables=list(observables), check_units=False,  # some are wrong on purpose: the report is tested
     )
 
 
@@ -65,8 +65,8 @@ def test_unit_conversions_do_not_matter():
 def test_wrong_rate_constant_unit_in_a_bimolecular_reaction():
     issues = check_units(_binding("1/ms"))
     assert issues == [UnitIssue("reaction 0 (`A + B <-> AB`) forward rate",
-                                "the rate constant has the wrong dimension", "1/ms", "1/(mM*ms)")]
-    assert str(issues[0]) == ("reaction 0 (`A + B <-> AB`) forward rate: the rate constant has the wrong "
+                                "the rate constant `kon` has the wrong dimension", "1/ms", "1/(mM*ms)")]
+    assert str(issues[0]) == ("reaction 0 (`A + B <-> AB`) forward rate: the rate constant `kon` has the wrong "
                               "dimension (inferred 1/ms, expected 1/(mM*ms))")
     # the texts are written in the scheme's unit system
     issues = check_units(_binding("1/ms", units=kx.UnitSystem(time="s", concentration="uM")))
@@ -91,7 +91,7 @@ def test_reaction_between_species_of_different_units_is_reported():
     s = kx.Scheme("mixed", species=[kx.Species("R", 1.0, unit="1"), kx.Species("L", 1.0, unit="uM"),
                                     kx.Species("RL", 0.0, unit="1")],
                   parameters=[kx.Parameter("kon", 1.0, "1/(uM*s)"), kx.Parameter("koff", 1.0, "1/s")],
-                  reactions=[kx.reaction("R + L <-> RL", "kon", "koff")])
+                  reactions=[kx.reaction("R + L <-> RL", "kon", "koff")], check_units=False)
     issues = check_units(s)
     assert len(issues) == 1
     assert issues[0].where == "reaction 0 (`R + L <-> RL`)"
@@ -104,7 +104,8 @@ def test_general_rate_law_and_rate_rules_need_species_unit_per_time():
         return kx.Scheme("ca", species=[kx.Species("Ca", 1e-4, unit="mM"), kx.Species("w", 0.0, unit="1")],
                          parameters=[kx.Parameter("k", 1.0, "1/ms"), kx.Parameter("J", 1.0, "uM/s"),
                                      kx.Parameter("tau", 10.0, "ms")],
-                         reactions=[kx.reaction("-> Ca", rate=rate)], rate_rules=[kx.RateRule("w", rule)])
+                         reactions=[kx.reaction("-> Ca", rate=rate)], rate_rules=[kx.RateRule("w", rule)],
+                         check_units=False)
 
     assert check_units(scheme("J - k*Ca", "(1 - w)/tau")) == []
     issues = check_units(scheme("k - J", "1 - w"))
@@ -215,7 +216,7 @@ def test_dimension_text_and_report():
     report = format_unit_report(issues, "demo")
     assert report.splitlines() == [
         "Units of demo: 2 dimensional inconsistencies",
-        "  - reaction 0 (`A + B <-> AB`) forward rate: the rate constant has the wrong dimension "
+        "  - reaction 0 (`A + B <-> AB`) forward rate: the rate constant `kon` has the wrong dimension "
         "(inferred 1/ms, expected 1/(mM*ms))",
         "  - observable `x`: the argument of exp must be dimensionless: `-V` (inferred mV, expected 1)",
     ]
@@ -254,3 +255,114 @@ def test_library_models():
     for name, scheme in lib.items():
         issues = check_units(scheme)
         assert issues == [], (name, format_unit_report(issues))
+
+
+# --------------------------------------------------------------------------- checked when a scheme is built
+def _decay(koff_unit, **kw):
+    return kx.Scheme("decay", species=[kx.Species("A", 1.0), kx.Species("B", 0.0)],
+                     parameters=[kx.Parameter("koff", 0.1, koff_unit)], reactions=[kx.reaction("A -> B", "koff")],
+                     **kw)
+
+
+def test_a_first_order_rate_in_per_concentration_raises_at_build():
+    with pytest.raises(kx.UnitError) as err:
+        _decay("1/mM")
+    msg = str(err.value)
+    assert msg.startswith("scheme `decay`: reaction 0 (`A -> B`) forward rate: the rate constant `koff` has the "
+                          "wrong dimension (inferred 1/mM, expected 1/ms)")
+    assert "check_units=False" in msg
+    assert isinstance(err.value, kx.SchemeError) and isinstance(err.value, ValueError)
+    assert [(i.inferred, i.expected, i.component) for i in err.value.issues] == [("1/mM", "1/ms", ("reaction", 0))]
+    assert _decay("1/s").reactions  # the right unit builds
+
+
+def test_a_second_order_rate_of_the_wrong_order_raises_at_build():
+    with pytest.raises(kx.UnitError, match=r"reaction 0 \(`A \+ B <-> AB`\) forward rate: the rate constant `kon` "
+                                           r"has the wrong dimension \(inferred 1/ms, expected 1/\(mM\*ms\)\)"):
+        _binding("1/ms", species_unit="uM").replace(check_units=True)
+    assert _binding(species_unit="uM").replace(check_units=True).check_units is True
+
+
+def test_mismatched_terms_and_exponents_with_units_raise_at_build():
+    tau = kx.Parameter("tau", 10.0, "ms")
+    with pytest.raises(kx.UnitError, match=r"observable `bad`: terms of a sum of different dimensions: "
+                                           r"`glu` \[mM\], `tau` \[ms\]"):
+        _with_observables(kx.Observable("bad", "glu + tau"), parameters=[tau]).replace(check_units=True)
+    with pytest.raises(kx.UnitError, match=r"the exponent of `2\*\*tau` must be dimensionless \(inferred ms"):
+        _with_observables(kx.Observable("bad", "2**tau"), parameters=[tau]).replace(check_units=True)
+    with pytest.raises(kx.UnitError, match="2 dimensional errors"):  # every issue is listed
+        _with_observables(kx.Observable("a", "glu + tau"), kx.Observable("b", "exp(V)"),
+                          inputs=[V], parameters=[tau]).replace(check_units=True)
+
+
+def test_the_opt_out_is_kept_by_derived_schemes_and_files(tmp_path):
+    s = _decay("1/mM", check_units=False)
+    assert s.check_units is False
+    for derived in (s.with_parameters(koff=0.2), s.rename({"A": "A2"}), s.replace(description="d"),
+                    s + kx.Scheme("c", species=[kx.Species("C")], parameters=[kx.Parameter("k", 1.0, "1/ms")],
+                                  reactions=[kx.reaction("C ->", "k")])):
+        assert derived.check_units is False
+    assert "units time=ms concentration=mM voltage=mV current=pA conductance=nS check=off" in kx.format_scheme(s)
+    assert kx.parse_scheme(kx.format_scheme(s)).check_units is False
+    from kinetics.jsonformat import read_json
+
+    assert read_json(kx.export(s, "json")).check_units is False
+    assert '"check_units"' not in kx.export(_decay("1/s"), "json")
+    assert kx.read_sbml(kx.export(s, "sbml")).check_units is False
+    assert kx.read_sbml(kx.export(_decay("1/s"), "sbml")).check_units is True
+    with pytest.raises(kx.SchemeError, match="must be True or False"):
+        _decay("1/s", check_units="no")
+
+
+def test_undeclared_units_are_silent_at_build():
+    # species without a unit: the order of a bimolecular rate constant is undecidable
+    assert _binding("1/ms").replace(check_units=True).check_units
+    # parameters without a unit (dimensionless by default) and bare numbers may carry the unit system's unit
+    kx.Scheme("u", species=[kx.Species("A", 1.0, unit="1")], parameters=[kx.Parameter("k", 0.1)],
+              reactions=[kx.reaction("A ->", "k")], rate_rules=[kx.RateRule("A", "1e-3*heaviside(0.5 - A)")])
+    kx.Scheme("n", species=[kx.Species("A", 1.0, unit="uM")], inputs=[kx.Input("V", -65.0, "mV")],
+              reactions=[kx.reaction("A ->", "0.5*exp(-0.062*V)"), kx.reaction("-> A", rate="2.5")],
+              observables=[kx.Observable("x", "V + 27")])
+    # inputs without a unit are unknown
+    kx.Scheme("i", species=[kx.Species("A", 1.0)], inputs=[kx.Input("drive")],
+              reactions=[kx.reaction("A ->", "drive")])
+    # ... and the fuller report still finds the undeclared bimolecular rate constant
+    assert len(check_units(_binding("1/ms"))) == 1
+
+
+def test_the_check_at_build_uses_parameter_values_of_symbolic_exponents():
+    hill = [kx.Parameter("n", 1.0, "1"), kx.Parameter("K", 0.7, "uM")]
+    ok = _with_observables(kx.Observable("act", "glu^n/(K + glu^n)"), parameters=hill).replace(check_units=True)
+    with pytest.raises(kx.UnitError, match=r"`K` \[mM\], `glu\*\*n` \[mM\^2\]"):
+        ok.with_parameters(n=2.0)
+    assert ok.with_parameters(n=1.0).check_units
+
+
+def test_readers_say_where_the_unit_error_is(tmp_path):
+    text = ("scheme decay\nspecies A = 1\nparameter koff = 0.1 [1/mM]\n"
+            "parameter k = 1 [1/ms]\nA -> ; k\nA -> ; koff\n")
+    path = tmp_path / "decay.txt"
+    path.write_text(text)
+    with pytest.raises(kx.UnitError) as err:
+        kx.read_scheme(path)
+    assert err.value.line == 6 and err.value.source == str(path)
+    assert str(err.value).startswith(f"{path}:6: scheme `decay`: reaction 1 (`A ->`) forward rate: the rate constant "
+                                     "`koff` has the wrong dimension (inferred 1/mM, expected 1/ms)")
+    assert kx.parse_scheme(text.replace("scheme decay", "scheme decay\nunits check=off")).check_units is False
+    with pytest.raises(kx.ParseError, match="`check` takes `on` or `off`"):
+        kx.parse_scheme(text.replace("scheme decay", "scheme decay\nunits check=maybe"))
+    from kinetics.jsonformat import read_json
+
+    doc = kx.export(_decay("1/s"), "json").replace('"1/s"', '"1/mM"')
+    jpath = tmp_path / "decay.json"
+    jpath.write_text(doc)
+    with pytest.raises(kx.UnitError,
+                       match=rf"^{jpath}: scheme `decay`: reaction 0 .* \(inferred 1/mM, expected 1/ms\)"):
+        read_json(jpath)
+    with pytest.raises(kx.ParseError, match="check_units: must be true or false"):
+        read_json(doc.replace('"rate_rules": []', '"rate_rules": [], "check_units": "no"'))
+
+
+def test_library_models_are_checked_when_built():
+    for name, scheme in _library().items():
+        assert scheme.check_units is True, name  # built with the check, and it passed

@@ -355,7 +355,8 @@ def schemes(draw, max_species=5):
              for s_ in draw(st.lists(st.sampled_from(sp), unique=True, max_size=2))]
     return Scheme(scheme_name, species=species, parameters=parameters, inputs=inputs, reactions=reactions,
                   observables=observables, rate_rules=rules, units=draw(st.sampled_from(UNIT_SYSTEMS)),
-                  description=draw(_TEXT), reference=draw(_TEXT))
+                  description=draw(_TEXT), reference=draw(_TEXT),
+                  check_units=False)  # random units: dimensionally inconsistent on purpose
 
 
 # --------------------------------------------------------------------------- seeds
@@ -374,7 +375,7 @@ RICH_SCHEME = '''\
 scheme rich
 description "five-state \\"NMDA\\" receptor \\u00b5"
 reference "R"
-units time=ms concentration=mM voltage=mV
+units time=ms concentration=mM voltage=mV check=off
 species C0 = 1 [1]
 species C1 = 0 [1]  note="singly bound"
 species Ca = 0 [mM]

@@ -153,9 +153,10 @@ def detailed_balance_violations(scheme, inputs=None, *, every_cycle=False, tol=1
 def test_detailed_balance_helper_detects_a_violation():
     def triangle(k31):
         return Scheme("tri", species=[Species("A", 1.0), Species("B"), Species("C")],
-                      parameters=[Parameter("k", 1.0, "1/ms"), Parameter("k31", k31, "1/ms")],
+                      parameters=[Parameter("k", 1.0, "1/ms"), Parameter("kon", 1.0, "1/(mM*ms)"),
+                                  Parameter("k31", k31, "1/ms")],
                       inputs=[Input("L", 0.5, "mM")],
-                      reactions=[reaction("A <-> B", "2*k*L", "k"), reaction("B <-> C", "k", "3*k"),
+                      reactions=[reaction("A <-> B", "2*kon*L", "k"), reaction("B <-> C", "k", "3*k"),
                                  reaction("C <-> A", "k31", "k")])
     # A->B->C->A: (2*0.5)(1)(k31) vs (1)(3)(1): balanced iff k31 = 3
     cycles, bad = detailed_balance_violations(triangle(3.0), every_cycle=True)

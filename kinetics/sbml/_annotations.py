@@ -8,7 +8,8 @@ scheme exactly:
 tag             on                           attributes
 =============== ============================ ==========================================================
 ``scheme``      the model                    ``name``, ``description``, ``reference``, ``unit_<kind>``,
-                                             ``t_end``, ``state_order``
+                                             ``t_end``, ``state_order``, ``check_units``
+                                             (``false`` when the scheme opted out)
 ``compartment`` the compartment              ``role="unit"`` (the bookkeeping compartment of size 1)
 ``species``     species, state parameters    ``unit``, ``nonnegative``, ``initial``, ``protocol_initial``,
                                              ``rate_rule``, ``note``

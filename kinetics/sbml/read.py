@@ -68,7 +68,7 @@ from pathlib import Path
 
 import sympy
 
-from ..errors import ParseError, SchemeError
+from ..errors import ParseError, SchemeError, UnitError
 from ..expressions import parse_expression
 from ..scheme import (TIME, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name,
                       name_from_text, name_part)
@@ -643,10 +643,17 @@ class _Importer(_EventReader):
             parts.species.sort(key=lambda x: rank[x.name])
         name, description = self.scheme_name_and_description()
         try:
+            # An nmdakin export is checked unless it opted out. Any other SBML file is not (check_units=False):
+            # SBML units are optional and often incomplete or inconsistent in legitimate files (the SBML
+            # test-suite's), and its units map onto a scheme's only approximately; scheme.unit_issues() reports.
+            check = bool(self.ann_scheme) and self.ann_scheme.get("check_units", "true") != "false"
             return Scheme(name, species=parts.species, parameters=parts.parameters, inputs=parts.inputs,
                           reactions=parts.reactions, observables=observables, rate_rules=rr, units=self.system,
-                          description=description, reference=self.ann_scheme.get("reference", ""))
+                          description=description, reference=self.ann_scheme.get("reference", ""),
+                          check_units=check)
         except SchemeError as exc:
+            if isinstance(exc, UnitError) and exc.issues:  # a dimensional error of an nmdakin export
+                raise exc.located(None, self.source) from None
             raise SchemeError(f"SBML model `{m.getId()}`{self.where_file} does not make a valid scheme: "
                               f"{exc}") from None
 

@@ -399,6 +399,8 @@ class _Builder:
         if self.t_end is not None:
             attrs["t_end"] = fmt_float(self.t_end)
         attrs["state_order"] = " ".join(s.species_names)
+        if not s.check_units:
+            attrs["check_units"] = "false"
         self.annotation(self.model, "scheme", **attrs)
 
     # ---------------------------------------------------------------- protocol
