@@ -12,7 +12,7 @@ cluster's start-up is reported apart, not counted); the ideal ``T1 / W``; the ov
 ``1 - (T1 / W) / Tc`` (everything the cluster adds: scheduling, serialisation, result transfer, idle tails); and
 the per-task overhead of the cluster itself, from a batch of no-op tasks. ``kinetics.sweep`` sends rows in
 chunks, four per worker: the script reports the chunk size and checks that the cluster's results equal the serial
-ones bit for bit.
+ones bit for bit. Times are medians of interleaved repeats (``--repeats``, default 5).
 
 Bar (issue #12): the overhead share stays under 10 % of the work. Run::
 
@@ -68,31 +68,35 @@ def task_overhead(client, n_tasks: int = 400) -> float:
     return (time.perf_counter() - t0) / n_tasks
 
 
-def run(name: str, problem, client, n_workers: int) -> dict:
+def run(name: str, problem, client, n_workers: int, repeats: int) -> dict:
     scheme, params, protocol, t_end = problem
     m = len(next(iter(params.values())))
     opts = dict(t_end=t_end, rtol=M.RTOL, atol=M.ATOL)
     warm = {k: v[:2] for k, v in params.items()}
     kx.sweep(scheme, warm, protocol, executor="serial", **opts)            # compile (not timed)
     kx.sweep(scheme, warm, protocol, executor=client, **opts)              # load on every worker (not timed)
-    t0 = time.perf_counter()
-    serial = kx.sweep(scheme, params, protocol, executor="serial", **opts)
-    t_serial = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    cluster = kx.sweep(scheme, params, protocol, executor=client, **opts)
-    t_cluster = time.perf_counter() - t0
+    serial_times, cluster_times = [], []
+    for _ in range(repeats):                                               # interleaved: load drifts hit both
+        t0 = time.perf_counter()
+        serial = kx.sweep(scheme, params, protocol, executor="serial", **opts)
+        serial_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        cluster = kx.sweep(scheme, params, protocol, executor=client, **opts)
+        cluster_times.append(time.perf_counter() - t0)
+    t_serial, t_cluster = float(np.median(serial_times)), float(np.median(cluster_times))
     ideal = t_serial / n_workers
     chunk = max(1, -(-m // (4 * n_workers)))
     return {"sweep": name, "sets": m, "states": len(scheme.species), "workers": n_workers, "chunk_rows": chunk,
             "tasks": -(-m // chunk), "serial_s": t_serial, "cluster_s": t_cluster, "ideal_s": ideal,
             "per_set_ms": 1e3 * t_serial / m, "overhead_share": 1.0 - ideal / t_cluster,
-            "identical": bool(np.array_equal(serial.final, cluster.final))}
+            "repeats": repeats, "identical": bool(np.array_equal(serial.final, cluster.final))}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2, help="dask workers, one thread each (default 2)")
     ap.add_argument("--quick", action="store_true", help="200 STDP sets and 2 * 10^4 small sets")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians are reported (default 5)")
     ap.add_argument("--out", type=Path, default=HERE / "dask_results.json", help="JSON results file")
     args = ap.parse_args(argv)
     from dask.distributed import Client, LocalCluster
@@ -103,13 +107,15 @@ def main(argv=None) -> int:
     startup = time.perf_counter() - t0
     try:
         per_task = task_overhead(client)
-        rows = [run("stdp", stdp_problem(200 if args.quick else 1000), client, args.workers),
-                run("small", small_problem(20_000 if args.quick else 100_000), client, args.workers)]
+        rows = [run("stdp", stdp_problem(200 if args.quick else 1000), client, args.workers, args.repeats),
+                run("small", small_problem(20_000 if args.quick else 100_000), client, args.workers, args.repeats)]
     finally:
         client.close()
         cluster.close()
+    load = os.getloadavg()[0]
     print(f"dask LocalCluster: {args.workers} workers x 1 thread; start-up {startup:.2f} s (not counted); "
-          f"no-op task overhead {1e3 * per_task:.2f} ms; {os.cpu_count()} cores")
+          f"no-op task overhead {1e3 * per_task:.2f} ms; {os.cpu_count()} cores; medians of {args.repeats} "
+          f"interleaved repeats; 1-min load average at the end {load:.2f}")
     print(f"{'sweep':<6} {'sets':>7} {'states':>6} {'tasks':>5} {'rows/task':>9} {'ms/set':>7} {'serial s':>9} "
           f"{'cluster s':>9} {'ideal s':>8} {'overhead':>8} identical")
     for r in rows:
@@ -118,7 +124,7 @@ def main(argv=None) -> int:
               f"{100 * r['overhead_share']:>7.1f}% {r['identical']}")
     ok = all(r["overhead_share"] < 0.10 and r["identical"] for r in rows)
     print("bar (overhead < 10 % of the work, identical results):", "met" if ok else "NOT met")
-    args.out.write_text(json.dumps({"startup_s": startup, "noop_task_s": per_task, "rows": rows,
+    args.out.write_text(json.dumps({"startup_s": startup, "noop_task_s": per_task, "load_average": load, "rows": rows,
                                     "quick": args.quick}, indent=1) + "\n")
     return 0 if ok else 1
 

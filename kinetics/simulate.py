@@ -23,6 +23,7 @@ import dataclasses
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from typing import Mapping
 
 import numpy as np
@@ -175,6 +176,31 @@ def _native_stats(stats: dict) -> dict:
     return {_NATIVE_STATS.get(k, k): v for k, v in stats.items()}
 
 
+class _StatsRows(Sequence):
+    """The per-run statistics of a native sweep as a read-only sequence of dicts, made on access from one integer
+    array (a 10^5-run sweep ships and keeps one array, not 10^5 dicts)."""
+
+    def __init__(self, table: np.ndarray):
+        from .native import STATS_KEYS
+
+        self._table = table
+        self._keys = [_NATIVE_STATS.get(k, k) for k in STATS_KEYS]
+
+    def __len__(self) -> int:
+        return self._table.shape[0]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return {k: int(v) for k, v in zip(self._keys, self._table[i])}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"<statistics of {len(self)} runs>"
+
+
 def _solve_scipy(model: CompiledModel, schedule, p_vec, y0, t_eval, method, rtol, atol, max_step, first_step):
     funcs, state_index = model.numpy, model.state_index
     from scipy.integrate import solve_ivp
@@ -283,25 +309,30 @@ class _Runner:
                             self.max_step, self.first_step)
 
     def __call__(self, task):
-        """Solve the rows of one sweep chunk: ``task = (first_row, P_chunk, labels)``."""
-        first, P, labels = task
+        """Solve the rows of one sweep chunk: ``task = (first_row, P_chunk, (names, values_chunk))``, where
+        ``values_chunk`` holds the swept values of each row (for error messages only). Native chunks return
+        their statistics as one integer array (columns :data:`kinetics.native.STATS_KEYS`), cheap to ship."""
+        first, P, (names, values) = task
+
+        def label(i):
+            return ", ".join(f"{k}={v:g}" for k, v in zip(names, values[i]))
+
         model, solver, method, seg = self.prepare()
         if solver is not None:          # the whole chunk in one call of the native library
             try:
-                trajs, finals, stats = solver.solve_many(
-                    P, self.y0, seg, self.t_eval, n_workers=1, method=method, rtol=self.rtol, atol=self.atol)
+                return solver.solve_many(P, self.y0, seg, self.t_eval, n_workers=1, raw_stats=True, method=method,
+                                         rtol=self.rtol, atol=self.atol)
             except SolverError as exc:
                 row = exc.row
                 reason = exc.reason.removeprefix(f"row {row}: ")
-                raise SolverError(f"run {first + row} ({labels[row]}): {reason}", t=exc.t, status=exc.status,
+                raise SolverError(f"run {first + row} ({label(row)}): {reason}", t=exc.t, status=exc.status,
                                   method=exc.method) from None
-            return trajs, finals, [_native_stats(st) for st in stats]
         finals, trajs, stats = [], [], []
         for i, p_vec in enumerate(P):
             try:
                 y_out, y_fin, st = self.solve(p_vec)
             except SolverError as exc:
-                raise SolverError(f"run {first + i} ({labels[i]}): {exc.reason}", t=exc.t, status=exc.status,
+                raise SolverError(f"run {first + i} ({label(i)}): {exc.reason}", t=exc.t, status=exc.status,
                                   method=exc.method) from None
             finals.append(y_fin)
             trajs.append(y_out)
@@ -489,8 +520,8 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
     ex = ThreadExecutor(n_workers) if executor is None else as_executor(executor)
     owned = not isinstance(executor, Executor)        # made here: closed here (a user's client never is)
     chunk = max(1, -(-m // (4 * max(ex.n_workers, 1))))
-    labels = [", ".join(f"{k}={v[i]:g}" for k, v in table.items()) for i in range(m)]
-    tasks = [(a, P[a:a + chunk], labels[a:a + chunk]) for a in range(0, m, chunk)]
+    names, values = list(table), np.column_stack(list(table.values()))
+    tasks = [(a, P[a:a + chunk], (names, values[a:a + chunk])) for a in range(0, m, chunk)]
     try:
         outs = ex.map(runner, tasks, desc=f"sweep {scheme.name}", progress=progress)
     finally:
@@ -498,6 +529,7 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
             ex.close()
     final = np.concatenate([o[1] for o in outs])
     y = np.concatenate([o[0] for o in outs]) if t_eval is not None else None
-    stats = [s for o in outs for s in o[2]]
+    stats = _StatsRows(np.concatenate([o[2] for o in outs])) if isinstance(outs[0][2], np.ndarray) else \
+        [s for o in outs for s in o[2]]
     return SweepResult(params=table, final=final, y=y, t=grid if t_eval is not None else None, model=model,
                        p_model=P, schedule=schedule, stats=stats, method=resolved)

@@ -129,6 +129,19 @@ def test_every_local_executor_gives_the_serial_rows(serial_rows, executor):
     sw = kx.sweep(binding(), table, t_end=2000.0, t_eval=t, executor=executor)
     np.testing.assert_array_equal(sw.y, ref.y)
     np.testing.assert_array_equal(sw.final, ref.final)
+    assert sw.stats == ref.stats and len(sw.stats) == 23
+
+
+def test_sweep_statistics_are_the_single_runs():
+    # The per-run statistics travel as one integer array and read as dicts: each equals simulate()'s own.
+    rng = np.random.default_rng(3)
+    table = {"kon": rng.uniform(0.2, 5.0, 5), "koff": rng.uniform(0.01, 1.0, 5)}
+    sw = kx.sweep(binding(), table, t_end=2000.0, executor="serial")
+    for i in (0, 4, -1):
+        res = kx.simulate(binding(), t_end=2000.0, params={k: v[i] for k, v in table.items()}, n_points=2)
+        assert sw.stats[i] == {k: res.stats[k] for k in sw.stats[i]}
+    assert [s["steps"] for s in sw.stats[1:3]] == [sw.stats[1]["steps"], sw.stats[2]["steps"]]
+    assert repr(sw.stats) == "<statistics of 5 runs>"
 
 
 @pytest.mark.slow

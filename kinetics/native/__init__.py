@@ -888,6 +888,10 @@ _NK_SOLVE_ARGTYPES = [
 _F8 = 8  # sizeof(double)
 
 
+#: Names of the solver statistics, in the order of the columns of ``solve_many(..., raw_stats=True)``.
+STATS_KEYS = _STATS_KEYS
+
+
 def _stats_dict(stats) -> dict:
     return {k: int(v) for k, v in zip(_STATS_KEYS, stats)}
 
@@ -1091,14 +1095,15 @@ class NativeSolver:
         return (buf[o + 17:].reshape(n_out, n), buf[npar:o], _stats_dict(buf[o:o + 8]))
 
     def solve_many(self, params_matrix, y0_matrix, schedule_arrays, t_out, *,
-                   n_workers=None, **kw):
+                   n_workers=None, raw_stats: bool = False, **kw):
         """Solve one trajectory per row of ``params_matrix`` on a thread pool.
 
         ``params_matrix`` is ``(m, n_param)``; ``y0_matrix`` is ``(m, n_state)`` or one
         ``(n_state,)`` start state for all rows. ``n_workers`` defaults to
         ``os.cpu_count()``. Other keyword arguments are those of :meth:`solve`.
-        Returns ``(y_out (m, n_out, n_state), y_final (m, n_state), [stats, ...])``;
-        each row's result is bit-identical to :meth:`solve` on that row. If rows
+        Returns ``(y_out (m, n_out, n_state), y_final (m, n_state), [stats, ...])``
+        (with ``raw_stats=True`` the stats as one ``(m, len(STATS_KEYS))`` integer array, cheap to
+        ship between processes); each row's result is bit-identical to :meth:`solve` on that row. If rows
         fail, the :class:`SolverError` names the lowest failing row seen.
         """
         unknown = set(kw) - {"method", "rtol", "atol", "first_step", "max_step", "max_steps"}
@@ -1159,4 +1164,6 @@ class NativeSolver:
             err = self._error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
             err.row = i                    # which row failed (the message says it too)
             raise err
+        if raw_stats:
+            return y_out, y_final, stats[:, :len(_STATS_KEYS)].astype(np.int64)
         return y_out, y_final, [_stats_dict(row) for row in stats]
