@@ -255,7 +255,7 @@ class SweepResult:
         """``{name: values}`` of every observable: ``(m,)`` at the end of each run, or ``(m, n_t)``."""
         if not self.observable_names:
             return {}
-        fn = self.model.numpy.observables
+        fn = self.model.observable_function()
         m = len(self)
         with np.errstate(all="ignore"):
             if self.y is None:
