@@ -469,7 +469,7 @@ def _param_table(model: CompiledModel, params, product: bool) -> dict:
 def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_eval=None, y0=None,
           method: str = "auto", rtol: float = DEFAULT_RTOL, atol=DEFAULT_ATOL, t0: float = 0.0,
           product: bool = False, executor=None, n_workers: int | None = None,
-          progress: bool | None = None) -> SweepResult:
+          progress: bool | None = None, chunk_size: int | None = None) -> SweepResult:
     """Simulate one scheme for many parameter sets, in parallel.
 
     Parameters
@@ -489,6 +489,8 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
         Threads of the default executor (default: every core).
     progress : bool, optional
         Show a progress bar (default: only when running in a terminal).
+    chunk_size : int, optional
+        Rows per task (default: about four tasks per worker).
 
     Returns
     -------
@@ -517,9 +519,12 @@ def sweep(model, params, protocol: Protocol | None = None, *, t_end: float, t_ev
     resolved = runner.prepare()[2]
     if executor is not None and n_workers is not None:
         raise ArgumentError("give `executor` or `n_workers`, not both")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                   or chunk_size < 1):
+        raise ArgumentError(f"`chunk_size` must be a positive integer, got {chunk_size!r}")
     ex = ThreadExecutor(n_workers) if executor is None else as_executor(executor)
     owned = not isinstance(executor, Executor)        # made here: closed here (a user's client never is)
-    chunk = max(1, -(-m // (4 * max(ex.n_workers, 1))))
+    chunk = max(1, -(-m // (4 * max(ex.n_workers, 1)))) if chunk_size is None else int(chunk_size)
     names, values = list(table), np.column_stack(list(table.values()))
     tasks = [(a, P[a:a + chunk], (names, values[a:a + chunk])) for a in range(0, m, chunk)]
     try:

@@ -126,7 +126,7 @@ def serial_rows():
 @pytest.mark.parametrize("executor", ["threads", "processes", 2])
 def test_every_local_executor_gives_the_serial_rows(serial_rows, executor):
     table, t, ref = serial_rows
-    sw = kx.sweep(binding(), table, t_end=2000.0, t_eval=t, executor=executor)
+    sw = kx.sweep(binding(), table, t_end=2000.0, t_eval=t, executor=executor, chunk_size=5)
     np.testing.assert_array_equal(sw.y, ref.y)
     np.testing.assert_array_equal(sw.final, ref.final)
     assert sw.stats == ref.stats and len(sw.stats) == 23
@@ -161,5 +161,7 @@ def test_sweep_failure_names_the_run():
                   reactions=[kx.reaction("-> A", rate="k*A**2")])
     with pytest.raises(kx.SolverError, match=r"run 1 \(k=10\)"):
         kx.sweep(s, {"k": [1e-6, 10.0]}, t_end=10.0, executor="serial")
+    with pytest.raises(kx.ArgumentError, match="chunk_size"):
+        kx.sweep(s, {"k": [1.0]}, t_end=1.0, executor="serial", chunk_size=0)
     with pytest.raises(kx.ArgumentError, match="not both"):
         kx.sweep(s, {"k": [1.0]}, t_end=1.0, executor="serial", n_workers=2)
