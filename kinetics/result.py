@@ -180,17 +180,57 @@ class Result:
         lines += [",".join(repr(float(x)) for x in row) for row in table]
         atomic_write_text(path, "\n".join(lines) + "\n")
 
-    def plot(self, names=None, ax=None, **kw):
-        """Plot the named traces (default: all states) against time; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def unit_of(self, name: str) -> str:
+        """The unit of a state, observable or input (``"1"`` for a fraction; states without a declared unit
+        are in the scheme's concentration unit, observables and inputs without one are ``""``: unknown)."""
+        sch = self.scheme
+        for group, default in ((sch.species, sch.units.concentration), (sch.observables, ""), (sch.inputs, "")):
+            for item in group:
+                if item.name == name:
+                    return item.unit if item.unit is not None else default
+        raise KeyError(f"`{name}` is not a state, observable or input of `{sch.name}`")
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        for n in (names or self.state_names):
-            ax.plot(self.t, self[n], label=n, **kw)
-        ax.set_xlabel(f"time ({self.scheme.units.time})")
-        ax.legend(loc="best", fontsize="small")
-        ax.set_title(self.scheme.name)
+    def plot(self, names=None, ax=None, **kw):
+        """Plot the named traces (default: all states) against time; returns the Axes.
+
+        Time is shown in a readable unit (:func:`kinetics.plotstyle.time_axis`: a 60 s run in s, not
+        0-60000 ms); the y label names the quantity and its unit when all traces share one, a legend names
+        the traces. Drawn in the :mod:`kinetics.plotstyle` style.
+
+        Examples
+        --------
+        >>> import kinetics as kx
+        >>> s = kx.parse_scheme("scheme decay\\nspecies A = 1 [1]\\nparameter k = 0.001 [1/ms]\\nA -> ; k")
+        >>> ax = kx.simulate(s, t_end=60000.0, n_points=61).plot()
+        >>> ax.get_xlabel(), ax.get_ylabel(), float(ax.get_xlim()[1]) < 100
+        ('time [s]', 'A', True)
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+        """
+        from .plotstyle import label, style, time_axis
+
+        names = list(names or self.state_names)
+        if not names:
+            raise ValueError(f"nothing to plot: `{self.scheme.name}` has no states and no names were given")
+        units = [self.unit_of(n) for n in names]
+        with style():
+            if ax is None:
+                import matplotlib.pyplot as plt
+
+                _, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+            t, tu = time_axis(self.t, self.scheme.units.time)
+            for n in names:
+                ax.plot(t, self[n], label=n, **kw)
+            ax.set_xlabel(label("time", tu))
+            if len(set(units)) == 1:
+                quantity = names[0] if len(names) == 1 else ("fraction" if units[0] == "1" else "value")
+                if len(names) > 1 and units[0] == self.scheme.units.concentration:
+                    quantity = "concentration"
+                ax.set_ylabel(label(quantity, units[0]))
+            else:
+                ax.set_ylabel("value [" + ", ".join(dict.fromkeys(f"{n}: {u or '?'}" for n, u in zip(names, units)))
+                              + "]")
+            ax.legend(loc="best")
+            ax.set_title(self.scheme.name)
         return ax
 
     def __repr__(self) -> str:

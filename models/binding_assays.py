@@ -250,21 +250,27 @@ class AssayCurve:
                 "free_ligand_nM": self.free_ligand.tolist(), "conditions": dict(self.conditions)}
 
     def plot(self, ax=None, *, logx=None):
-        """Plot total, non-specific and specific binding against ``x``."""
-        import matplotlib.pyplot as plt
+        """Plot total, non-specific and specific binding against ``x`` (the added radioligand of a saturation
+        assay, the competitor, or time); returns the Axes."""
+        from kinetics.plotstyle import label, style
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
-        if np.any(self.nonspecific):
-            ax.plot(self.x, self.total, "o-", ms=3, label="total")
-            ax.plot(self.x, self.nonspecific, "s--", ms=3, label="non-specific")
-        ax.plot(self.x, self.specific, "^-", ms=3, label="specific")
-        if logx if logx is not None else self.kind == "competition":
-            ax.set_xscale("log")
-        ax.set_xlabel(self.x_label.replace("_", " "))
-        ax.set_ylabel("bound radioligand (nM)")
-        ax.set_title(f"{self.kind} assay")
-        ax.legend(fontsize="small")
+        with style():
+            if ax is None:
+                import matplotlib.pyplot as plt
+
+                _, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
+            if np.any(self.nonspecific):
+                ax.plot(self.x, self.total, "o-", ms=3, label="total")
+                ax.plot(self.x, self.nonspecific, "s--", ms=3, label="non-specific")
+            ax.plot(self.x, self.specific, "^-", ms=3, label="specific")
+            if logx if logx is not None else self.kind == "competition":
+                ax.set_xscale("log")
+            quantity, _, unit = self.x_label.rpartition("_")
+            quantity = {"ligand": "added radioligand", "competitor": "added competitor"}.get(quantity, quantity)
+            ax.set_xlabel(label(quantity, unit))
+            ax.set_ylabel(label("bound radioligand", "nM"))
+            ax.set_title(f"{self.kind} assay")
+            ax.legend()
         return ax
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from kinetics.io import atomic_savefig
+from kinetics.plotstyle import label, style
 from kinetics.errors import ArgumentError, ProtocolError
 
 from . import registry
@@ -395,6 +396,7 @@ def _protocol_words(pairs, bursts, period_ms) -> str:
     return f"{pairs} pairs x {bursts} bursts every {period_ms / 1000.0:g} s"
 
 
+@style()
 def plot_stdp(result: dict, path=None, *, note=None):
     """Figure of an :func:`stdp` result (written as PNG to ``path`` if given); returns the matplotlib Figure.
 
@@ -432,14 +434,15 @@ def plot_stdp(result: dict, path=None, *, note=None):
     if points:
         ax.errorbar([p["dt_ms"] for p in points], [p["change"] for p in points], yerr=[p["sem"] for p in points],
                     fmt="s", color="k", mfc="white", capsize=3, label="Sjostrom et al. 2001 (mean +/- SEM)")
-        ax.legend(fontsize="small")
-    ax.set_xlabel("dt = t_post - t_pre (ms)")
-    ax.set_ylabel("change in synaptic strength (after/before)")
-    ax.set_title(_title(result, f"{result['pairs']} regular pairs at {result['freq_hz']:g} Hz"), fontsize="medium")
+    ax.legend()
+    ax.set_xlabel(label("dt = t_post - t_pre", "ms"))
+    ax.set_ylabel(label("change in synaptic strength", "after/before"))
+    ax.set_title(_title(result, f"{result['pairs']} regular pairs at {result['freq_hz']:g} Hz"))
     _draw_caption(fig, caption)
     return _save(fig, path)
 
 
+@style()
 def plot_frequency(result: dict, path=None, *, note=None):
     """Figure of a :func:`frequency` result (PNG to ``path`` if given); returns the matplotlib Figure.
 
@@ -484,10 +487,9 @@ def plot_frequency(result: dict, path=None, *, note=None):
     freqs = list(result["freq_hz"]) + ([p["freq_hz"] for p in d["points"]] if shown else [])
     if min(freqs) > 0 and max(freqs) / min(freqs) > 20:
         ax.set_xscale("log")
-    ax.set_xlabel("pairing frequency (Hz)")
-    ax.set_ylabel("change in synaptic strength (after/before)")
-    ax.set_title(_title(result, _protocol_words(result["pairs"], result["bursts"], result["burst_period_ms"])),
-                 fontsize="medium")
-    ax.legend(fontsize="small")
+    ax.set_xlabel(label("pairing frequency", "Hz"))
+    ax.set_ylabel(label("change in synaptic strength", "after/before"))
+    ax.set_title(_title(result, _protocol_words(result["pairs"], result["bursts"], result["burst_period_ms"])))
+    ax.legend()
     _draw_caption(fig, caption)
     return _save(fig, path)

@@ -144,44 +144,55 @@ def plot_pharmacology(result: dict, path=None):
     (``"represented": false``) are drawn hatched and pale and marked "not
     represented in the model".
     """
+    from kinetics.plotstyle import style
+
+    with style():
+        fig = _draw_pharmacology(result)
+    if path is not None:
+        atomic_savefig(fig, path, dpi=120)
+    return fig
+
+
+def _draw_pharmacology(result):
     import numpy as np
     from matplotlib.figure import Figure
 
     rows = result["conditions"]
     names = [r["name"] for r in rows]
     x = np.arange(len(rows))
-    fig = Figure(figsize=(max(6.0, 0.9 * len(rows) + 2.0), 4.5), constrained_layout=True)
+    # horizontal bars: condition names and outcome labels read horizontally at any number of conditions
+    fig = Figure(figsize=(8.0, max(4.0, 0.75 * len(rows) + 1.8)), constrained_layout=True)
     ax = fig.add_subplot(1, 1, 1)
-    w = 0.38
+    h = 0.38
+    y = -x  # first condition on top
     shown = [r.get("represented", True) for r in rows]
-    for dx, key, color, label in ((-w / 2, "tLTD", "tab:blue", "tLTD (-25 ms, 20 Hz)"),
-                                  (w / 2, "tLTP", "tab:red", "tLTP (+10 ms, 50 Hz)")):
-        bars = ax.bar(x + dx, [r[key] for r in rows], w, color=color, label=label)
+    expected = result.get("expected", {})
+    top = max([1.2] + [r[k] for r in rows for k in ("tLTD", "tLTP")])
+    for dy, key, color, label in ((h / 2, "tLTD", "C0", "tLTD (-25 ms, 20 Hz)"),
+                                  (-h / 2, "tLTP", "C1", "tLTP (+10 ms, 50 Hz)")):
+        bars = ax.barh(y + dy, [r[key] for r in rows], h, color=color, label=label)
         for bar, ok in zip(bars, shown):
             if not ok:
                 bar.set_alpha(0.35)
                 bar.set_hatch("//")
-    ax.axhline(1.0, color="0.4", lw=0.8, ls="--")
-    expected = result.get("expected", {})
-    for i, n in enumerate(names):
-        exp = expected.get(n, {})
-        for dx, key in ((-w / 2, "tLTD"), (w / 2, "tLTP")):
-            label = exp.get(key)
-            if label:
-                ax.text(i + dx, 0.02, label, rotation=90, ha="center", va="bottom", fontsize=7,
-                        color="white" if shown[i] else "0.2")
-    ax.set_xticks(x)
-    ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
-    ax.set_ylabel("change in synaptic strength (after/before)")
-    ax.set_title("L5 synapse model: tLTD and tLTP under each condition\n(bar labels: experimental outcome, "
-                 "Thomazeau et al. 2025)", fontsize="medium")
-    top = max([1.2] + [r[k] for r in rows for k in ("tLTD", "tLTP")])
+        for i, n in enumerate(names):
+            outcome = expected.get(n, {}).get(key)
+            if outcome:  # the experimental outcome, right of the bar end, on white: never under the hatching
+                ax.text(rows[i][key] + 0.015 * top, y[i] + dy, f"expt: {outcome}", ha="left", va="center",
+                        fontsize=8.5, color="0.1",
+                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
+    ax.axvline(1.0, color="0.4", lw=0.8, ls="--", label="no change (1)")
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
     for i, ok in enumerate(shown):
         if not ok:
-            ax.text(i, max(rows[i]["tLTD"], rows[i]["tLTP"]) + 0.03 * top, "not represented\nin the model",
-                    ha="center", va="bottom", fontsize=7, color="0.25")
-    ax.set_ylim(0.0, 1.25 * top)
-    ax.legend(fontsize="small", loc="upper center", ncol=2)
-    if path is not None:
-        atomic_savefig(fig, path, dpi=120)
+            ax.text(0.01 * top, y[i] - h - 0.04, "not represented in the model (hatched)", ha="left", va="top",
+                    fontsize=8, color="0.25")
+    ax.set_xlabel("change in synaptic strength [after/before]")
+    ax.set_ylabel("condition")
+    ax.set_title("L5 synapse model: tLTD and tLTP under each condition\nexpt: experimental outcome "
+                 "(Thomazeau et al. 2025)\nhatched: condition not represented in the model")
+    ax.set_xlim(0.0, 1.45 * top)
+    ax.set_ylim(y[-1] - 0.75, y[0] + 0.6)
+    ax.legend(loc="lower right")
     return fig

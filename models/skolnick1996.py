@@ -369,23 +369,37 @@ class ChronicResult:
         return "\n".join(lines)
 
     def plot(self, axes=None):
-        import matplotlib.pyplot as plt
+        """Three panels over days: high-affinity glycine-site fraction, glycine IC50, basal [3H]MK-801 binding.
+        The shaded span is the treatment period (days 0 to ``treatment_days``, one dose a day); after it,
+        washout. Returns the axes."""
+        from kinetics.plotstyle import label, style
 
-        if axes is None:
-            _, axes = plt.subplots(1, 3, figsize=(12, 3.4), constrained_layout=True)
-        ax1, ax2, ax3 = axes
-        if self.t is not None:
-            ax1.plot(self.t, self.fH, color="0.6", lw=0.8)
-        ax1.plot(self.days, self.high_affinity_fraction, "o", ms=3)
-        ax1.set_ylabel("high-affinity glycine sites (fraction)")
-        ax2.plot(self.days, self.glycine_ic50_uM, "o-", ms=3)
-        ax2.set_ylabel("glycine IC50 vs [3H]5,7-DCKA (uM)")
-        ax3.plot(self.days, self.mk801_basal_relative, "o-", ms=3)
-        ax3.set_ylabel("basal [3H]MK-801 binding / control")
-        for ax in axes:
-            ax.set_xlabel("day")
-            ax.axvspan(0, self.treatment_days, color="C1", alpha=0.08)
-        ax1.set_title(f"{self.treatment}" + (f" {self.dose_mg_per_kg:g} mg/kg/day" if self.dose_mg_per_kg else ""))
+        treatment = f"{self.treatment}" + (f" {self.dose_mg_per_kg:g} mg/kg/day" if self.dose_mg_per_kg else "")
+        with style():
+            if axes is None:
+                import matplotlib.pyplot as plt
+
+                _, axes = plt.subplots(1, 3, figsize=(12, 3.6), constrained_layout=True)
+            ax1, ax2, ax3 = axes
+            if self.t is not None:
+                ax1.plot(self.t, self.fH, color="0.6", lw=0.8, label="continuous")
+            ax1.plot(self.days, self.high_affinity_fraction, "o", ms=3, label="each day")
+            ax1.set_ylabel(label("high-affinity glycine sites", "fraction"))
+            ax1.set_title("high-affinity glycine sites")
+            ax2.plot(self.days, self.glycine_ic50_uM, "o-", ms=3)
+            ax2.set_ylabel(label("glycine IC50 vs [3H]5,7-DCKA", "uM"))
+            ax2.set_title("glycine potency")
+            ax3.plot(self.days, self.mk801_basal_relative, "o-", ms=3)
+            ax3.set_ylabel(label("basal [3H]MK-801 binding", "of control"))
+            ax3.set_title("basal [3H]MK-801 binding")
+            for ax in axes:
+                ax.set_xlabel(label("time", "day"))
+                ax.axvspan(0, self.treatment_days, color="C3", alpha=0.12,
+                           label=f"treatment ({self.treatment_days} days)")
+            for ax in axes:
+                ax.legend(loc="best")
+            axes[0].figure.suptitle(f"chronic {treatment}: shaded = daily treatment, then "
+                                    f"{self.washout_days} days washout")
         return axes
 
 

@@ -37,6 +37,7 @@ import math
 from dataclasses import dataclass
 
 from kinetics.fitting import Condition, FitParameter, Statistic, SummaryDataset
+from kinetics.plotstyle import label, style
 
 from . import synapse as sy
 from .experiments import l5_data, sjostrom_protocol
@@ -241,6 +242,7 @@ def compare(set: str = sy.DEFAULT_SET, values: dict | None = None, label: str | 
     return {"set": label or set, "chi2": float(sum(p["z"] ** 2 for p in points)), "points": points}
 
 
+@style()
 def plot_comparison(comparisons, path=None):
     """Data (mean +- SE) and the synapse under one or more sets: Sjostrom et al. 2001 and tLTD vs frequency.
 
@@ -253,7 +255,7 @@ def plot_comparison(comparisons, path=None):
 
     comparisons = [comparisons] if isinstance(comparisons, dict) else list(comparisons)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.4))
-    colors = {10.0: "tab:red", -10.0: "tab:blue"}
+    colors = {10.0: "C1", -10.0: "C0"}
     first = comparisons[0]["points"]
     for dt, c in colors.items():
         pts = [p for p in first if p["dataset"] == "sjostrom2001" and p["dt_ms"] == dt]
@@ -273,17 +275,16 @@ def plot_comparison(comparisons, path=None):
                  label=f"synapse [{comp['set']}], -25 ms")
     for ax in (ax1, ax2):
         ax.axhline(1.0, color="0.6", lw=0.8)
-        ax.set_xlabel("pairing frequency (Hz)")
-        ax.set_ylabel("change of strength (after/before)")
-        ax.legend(fontsize=7, loc="best")
+        ax.set_xlabel(label("pairing frequency", "Hz"))
+        ax.set_ylabel(label("change in synaptic strength", "after/before"))
+        ax.legend(fontsize=7.5, loc="best")
     ax2.set_xscale("log")
-    ax1.set_title("Sjostrom et al. 2001 (5 pairs x 15 every 10 s)", fontsize=10)
-    ax2.set_title("tLTD at -25 ms vs frequency", fontsize=10)
-    fig.suptitle("L5 synapse: " + ", ".join(f"set {c['set']} (chi2 {c['chi2']:.1f})" for c in comparisons),
-                 fontsize=11)
+    ax1.set_title("Sjostrom et al. 2001 (5 pairs x 15 every 10 s)")
+    ax2.set_title("tLTD at -25 ms vs frequency")
+    fig.suptitle("L5 synapse: " + ", ".join(f"set {c['set']} (chi2 {c['chi2']:.1f})" for c in comparisons))
     fig.text(0.01, 0.01, "Points: data (mean +- SE). Lines: the synapse model, one simulation of the whole protocol "
              "per point; 1 = no change (no presynaptic coincidence and no NMDA calcium above the potentiation "
-             "threshold).", fontsize=7, wrap=True)
+             "threshold).", fontsize=8, wrap=True)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
     if path is not None:
         atomic_savefig(fig, path)

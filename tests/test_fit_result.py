@@ -89,7 +89,7 @@ def test_plots(result, tmp_path):
     t, y = line.get_data()
     assert np.allclose(y, result.predict("cell1", t)["F"])
     ax = result.plot_waterfall()
-    assert ax.get_ylabel() == "cost - best cost"
+    assert ax.get_ylabel() == "cost / best cost - 1"
     fig2 = result.plot_profiles()
     assert len([a for a in fig2.axes if a.get_visible()]) == 5
     out = tmp_path / "fit.png"

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ..plotstyle import label, style, time_axis, time_factor
+
 __all__ = ["plot_fit", "plot_waterfall", "plot_profiles", "plot_overview"]
 
 
@@ -20,9 +22,28 @@ def _dense_times(d, n=600):
     return np.union1d(t, d.time)
 
 
+def _obs_unit(model, d, name):
+    """Unit of a fitted column: a species (default the concentration unit) or scheme observable's declared unit;
+    ``""`` (unknown) for a dataset-defined expression."""
+    if name in getattr(d, "observables", {}):
+        return ""
+    for sp in model.species:
+        if sp.name == name:
+            return sp.unit if sp.unit is not None else model.units.concentration
+    for ob in model.observables:
+        if ob.name == name:
+            return ob.unit or ""
+    return ""
+
+
 def plot_fit(result, axes=None, *, dense: bool = True, max_points: int = 400):
     """Data (dots, at most ``max_points`` shown per panel) and the fitted model (line) for every
-    (dataset, observable). Returns the Figure."""
+    (dataset, observable); y labels carry the observable's unit. Returns the Figure."""
+    with style():
+        return _plot_fit(result, axes, dense=dense, max_points=max_points)
+
+
+def _plot_fit(result, axes, *, dense, max_points):
     import matplotlib.pyplot as plt
 
     panels = _panels(result)
@@ -35,24 +56,33 @@ def plot_fit(result, axes=None, *, dense: bool = True, max_points: int = 400):
     else:
         axes = np.atleast_1d(axes).ravel()
         fig = axes[0].figure
-    tu = result.model.units.time
+    t_unit = result.model.units.time
     for ax, (k, d, o) in zip(axes, panels):
         stride = max(1, d.time.size // max_points)
-        ax.plot(d.time[::stride], d.data[o][::stride], ".", ms=3, color="0.55", label="data")
         t = _dense_times(d) if dense else d.time
-        ax.plot(t, result.predict(k, t)[o], "-", color="C3", lw=1.5, label="fit")
-        ax.set_title(f"{d.name}: {o}", fontsize="medium")
-        ax.set_xlabel(f"time ({tu})")
+        _, tu = time_axis(np.concatenate([d.time, t]), t_unit)
+        scale = time_factor(t_unit, tu)
+        ax.plot(d.time[::stride] * scale, d.data[o][::stride], ".", ms=3, color="0.45", label="data")
+        ax.plot(t * scale, result.predict(k, t)[o], "-", color="C1", lw=1.5, label="fit")
+        ax.set_title(f"{d.name}: {o}")
+        ax.set_xlabel(label("time", tu))
+        ax.set_ylabel(label(o, _obs_unit(result.model, d, o)))
+        ax.legend(loc="best")
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    axes[0].legend(fontsize="small", loc="best")
     return fig
 
 
 def plot_waterfall(result, ax=None):
-    """Final cost of every start minus the best, sorted (log scale); failed starts marked at the top.
-    Starts within ``1e-6 * max(1, best cost)`` of the best are drawn on the floor line: a long run of them is
-    the best optimum found repeatedly. Returns the Axes."""
+    """Final cost of every start relative to the best, ``cost / best - 1``, sorted, on a log axis; failed
+    starts marked at the top. Starts within ``1e-6`` of the best (relative; absolute when the best cost is
+    0) cannot be drawn on a log axis as 0: they sit on the dotted floor line, labelled as "at the best", so a
+    long run of them is the best optimum found repeatedly. Returns the Axes."""
+    with style():
+        return _plot_waterfall(result, ax)
+
+
+def _plot_waterfall(result, ax):
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -60,28 +90,37 @@ def plot_waterfall(result, ax=None):
     costs = np.array([s.cost if s.x is not None else np.inf for s in result.starts])
     ok = np.sort(costs[np.isfinite(costs)])
     best = ok[0] if ok.size else 0.0
-    floor = 1e-6 * max(1.0, abs(best))
-    rel = np.maximum(ok - best, floor)
-    n_same = int(np.sum(ok - best <= floor))
+    floor = 1e-6
+    rel = (ok - best) / abs(best) if best != 0 else ok - best
+    n_same = int(np.sum(rel <= floor))
+    rel = np.maximum(rel, floor)
     ax.semilogy(np.arange(1, ok.size + 1), rel, "o-", ms=4, color="C0",
                 label=f"converged ({n_same} at the best)")
-    ax.axhline(floor, color="0.6", lw=0.8, ls=":")
+    ax.axhline(floor, color="0.6", lw=0.8, ls=":", label=f"floor: within {floor:g} of the best")
     n_fail = int(np.sum(~np.isfinite(costs)))
     if n_fail:
         top = max(rel.max() * 10, floor * 100) if rel.size else 1.0
         ax.plot(np.arange(ok.size + 1, ok.size + n_fail + 1), np.full(n_fail, top), "x", color="C3",
                 label=f"failed ({n_fail})")
     ax.set_ylim(bottom=floor / 3)
-    ax.set_xlabel("start (sorted by final cost)")
-    ax.set_ylabel("cost - best cost")
-    ax.set_title(f"multistart waterfall ({len(result.starts)} starts)", fontsize="medium")
-    ax.legend(fontsize="small", loc="upper left")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("start (rank by final cost)")
+    ax.set_ylabel("cost / best cost - 1" if best != 0 else "cost - best cost (best = 0)")
+    ax.set_title(f"multistart waterfall ({len(result.starts)} starts)")
+    ax.legend(loc="upper left")
     return ax
 
 
 def plot_profiles(result, axes=None):
     """One panel per profiled parameter: delta cost vs value, the threshold and the interval. Returns the
     Figure (``None`` when there are no profiles)."""
+    with style():
+        return _plot_profiles(result, axes)
+
+
+def _plot_profiles(result, axes):
     import matplotlib.pyplot as plt
 
     profiles = result.profiles
@@ -119,12 +158,12 @@ def plot_profiles(result, axes=None):
             ax.set_xscale("log")
         else:
             ax.ticklabel_format(axis="x", style="plain", useOffset=False)
-        ax.set_xlabel(k + (f" ({_unit(result, k)})" if _unit(result, k) not in ("", "1") else ""))
-        ax.set_ylabel("delta cost")
-        ax.set_title(k + ("  (flat)" if pr.flat else ""), fontsize="medium")
+        ax.set_xlabel(label(k, _unit(result, k)))
+        ax.set_ylabel("cost - best cost")
+        ax.set_title(f"profile of {k}" + ("  (flat)" if pr.flat else ""))
+        ax.legend(loc="best")
     for ax in axes[len(keys):]:
         ax.set_visible(False)
-    axes[0].legend(fontsize="small")
     return fig
 
 
@@ -137,6 +176,11 @@ def _unit(result, key):
 
 def plot_overview(result, path=None):
     """Fits, waterfall and profiles in one figure; saved to ``path`` (PNG, SVG, PDF) if given."""
+    with style():
+        return _plot_overview(result, path)
+
+
+def _plot_overview(result, path):
     import matplotlib.pyplot as plt
 
     panels = _panels(result)
@@ -152,7 +196,7 @@ def plot_overview(result, path=None):
     plot_waterfall(result, ax=rest[0])
     if keys:
         plot_profiles(result, axes=rest[1:])
-    fig.suptitle(f"fit of {result.model.name}", fontsize="medium")
+    fig.suptitle(f"fit of {result.model.name}")
     if path is not None:
         from ..io import atomic_savefig
 

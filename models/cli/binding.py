@@ -67,9 +67,16 @@ def cmd_binding_saturation(args) -> int:
         payload["fit_with_depletion"] = dict(exact.values)
 
     def draw(plt):
-        fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
-        sat.plot(ax)
-        ax.set_title(f"saturation: {label}", fontsize="small")
+        from kinetics.plotstyle import style
+
+        with style():
+            fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
+            sat.plot(ax)
+            xx = np.geomspace(L[0], L[-1], 300) if L[0] > 0 else np.linspace(L[0], L[-1], 300)
+            ax.plot(xx, fit_added["Bmax"] * xx / (fit_added["Kd"] + xx), ":", color="k",
+                    label=f"fit vs added: Kd {fit_added['Kd']:.3g} nM")
+            ax.legend()
+            ax.set_title(f"saturation: {label}\n(x: added radioligand; fit vs free: Kd {fit_free['Kd']:.3g} nM)")
         return fig
 
     write_outputs(args, payload, draw)
@@ -103,6 +110,14 @@ def cmd_binding_competition(args) -> int:
                "fits": fits}
 
     def draw(plt):
+        from kinetics.plotstyle import style
+
+        with style():
+            return _draw(plt)
+
+    def _draw(plt):
+        from kinetics.plotstyle import label as axis_label
+
         fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
         x = I[1:]
         ax.semilogx(x, comp.specific[1:], "o", ms=3, label="simulated (specific)")
@@ -113,10 +128,10 @@ def cmd_binding_competition(args) -> int:
             f2 = fits["two_site"]
             ax.semilogx(xx, ba.two_site_competition(xx, f2["B0"], f2["f_high"], f2["IC50_high"], f2["IC50_low"]),
                         "--", label="two-site fit")
-        ax.set_xlabel("competitor (nM)")
-        ax.set_ylabel("specific binding (nM)")
-        ax.set_title(f"competition: {label}", fontsize="small")
-        ax.legend(fontsize="small")
+        ax.set_xlabel(axis_label("added competitor", "nM"))
+        ax.set_ylabel(axis_label("specific binding", "nM"))
+        ax.set_title(f"competition: {label}")
+        ax.legend()
         return fig
 
     write_outputs(args, payload, draw)
@@ -152,17 +167,21 @@ def cmd_binding_kinetics(args) -> int:
                "fit": fit, "fit_stderr": dict(result.stderr)}
 
     def draw(plt):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
-        for L, c in zip(Ls, assoc):
-            a1.plot(times, c.specific, label=f"{L:.3g} nM")
-        a1.set_xlabel("time (min)")
-        a1.set_ylabel("specific binding (nM)")
-        a1.set_title("association")
-        a1.legend(fontsize="small")
-        a2.semilogy(t_d, diss.specific)
-        a2.set_xlabel("time (min)")
-        a2.set_title("dissociation (no rebinding)")
-        fig.suptitle(label, fontsize="small")
+        from kinetics.plotstyle import label as axis_label, style
+
+        with style():
+            fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+            for L, c in zip(Ls, assoc):
+                a1.plot(times, c.specific, label=f"{L:.3g} nM")
+            a1.set_xlabel(axis_label("time", "min"))
+            a1.set_ylabel(axis_label("specific binding", "nM"))
+            a1.set_title("association")
+            a1.legend(title="radioligand")
+            a2.semilogy(t_d, diss.specific)
+            a2.set_xlabel(axis_label("time", "min"))
+            a2.set_ylabel(axis_label("specific binding", "nM"))
+            a2.set_title(f"dissociation from {Ls[-1]:.3g} nM (no rebinding)")
+            fig.suptitle(label)
         return fig
 
     write_outputs(args, payload, draw)

@@ -37,8 +37,11 @@ def cmd_chronic(args) -> int:
     payload = res.to_json_dict()
 
     def draw(plt):
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), constrained_layout=True)
-        res.plot(axes)
+        from kinetics.plotstyle import style
+
+        with style():
+            fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), constrained_layout=True)
+            res.plot(axes)
         return fig
 
     write_outputs(args, payload, draw)

@@ -53,19 +53,22 @@ def _demo_epsc(out: Path) -> None:
 
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for v in voltages:
-        ax1.plot(t_eval, traces[v]["I_NMDA"], label=f"{v:+.0f} mV")
-    ax1.set_xlabel("time (ms)")
-    ax1.set_ylabel("I_NMDA (pA per nS of g_NMDA)")
-    ax1.set_title("NMDA EPSC, 1 mM x 1 ms glutamate")
-    ax1.legend(fontsize="small")
-    vv, pk = zip(*rows)
-    ax2.plot(vv, pk, "o-")
-    ax2.axhline(0, color="0.7", lw=0.8)
-    ax2.set_xlabel("holding potential (mV)")
-    ax2.set_ylabel("peak I_NMDA (pA)")
-    ax2.set_title("I-V with 1 mM Mg2+ (Jahr-Stevens)")
+    from kinetics.plotstyle import label, style
+
+    with style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+        for v in voltages:
+            ax1.plot(t_eval, traces[v]["I_NMDA"], label=f"{v:+.0f} mV")
+        ax1.set_xlabel(label("time", "ms"))
+        ax1.set_ylabel(label("I_NMDA per nS of g_NMDA", "pA"))
+        ax1.set_title("NMDA EPSC, 1 mM x 1 ms glutamate")
+        ax1.legend(title="holding potential")
+        vv, pk = zip(*rows)
+        ax2.plot(vv, pk, "o-")
+        ax2.axhline(0, color="0.7", lw=0.8)
+        ax2.set_xlabel(label("holding potential", "mV"))
+        ax2.set_ylabel(label("peak I_NMDA (g_NMDA = 1 nS)", "pA"))
+        ax2.set_title("I-V with 1 mM Mg2+ (Jahr-Stevens)")
     png_path = out / "nmdakin_demo.png"
     try:
         atomic_savefig(fig, png_path, dpi=120)

@@ -119,18 +119,34 @@ def _plot(args, result, data) -> None:
     import numpy as np
 
     from kinetics.singlechannel import HJC
-    from kinetics.singlechannel.qmatrix import popen_curve
 
     q = result.q_matrix(inputs=data.inputs, open_states=args.open, conductance=args.conductance)
     h = HJC(q, data.tres)
     flat = np.concatenate(data.bursts)
     pos = np.concatenate([np.arange(b.size) for b in data.bursts])
+    from kinetics.plotstyle import label, style
+
+    with style():
+        fig = _draw(args, result, data, h, flat, pos, plt, label)
+    from kinetics.io import atomic_savefig
+
+    atomic_savefig(fig, args.plot, dpi=110)
+    plt.close(fig)
+
+
+def _draw(args, result, data, h, flat, pos, plt, label):
+    import numpy as np
+
+    from kinetics.singlechannel.qmatrix import popen_curve
+
     panels = 3 if args.agonist else 2
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6))
     for ax, times, pdf, what in ((axes[0], flat[pos % 2 == 0], h.open_pdf, "apparent open time"),
                                  (axes[1], flat[pos % 2 == 1], h.shut_pdf, "apparent shut time")):
         if times.size == 0:
             ax.set_title(f"{what}: none")
+            ax.set_xlabel(label(what, "s"))
+            ax.set_ylabel(label("sqrt(count)", "per log bin"))
             continue
         edges = np.logspace(np.log10(data.tres), np.log10(times.max() * 1.5), 40)
         counts, _ = np.histogram(times, edges)
@@ -138,24 +154,25 @@ def _plot(args, result, data) -> None:
         t = np.logspace(np.log10(data.tres * 1.0001), np.log10(edges[-1]), 300)
         # expected counts per bin of width dlog10: N f(t) t ln(10) dlog10
         dlog = np.log10(edges[1] / edges[0])
-        ax.plot(t, np.sqrt(times.size * pdf(t) * t * np.log(10) * dlog), "r", label="HJC fit")
+        ax.plot(t, np.sqrt(times.size * pdf(t) * t * np.log(10) * dlog), color="C1", label="HJC fit")
         ax.set_xscale("log")
-        ax.set_xlabel(f"{what} (s)")
-        ax.set_ylabel("sqrt(count)")
-        ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel(label(what, "s"))
+        ax.set_ylabel(label("sqrt(count)", "per log bin"))
+        ax.set_title(f"{what} distribution")
+        ax.legend()
     if args.agonist:
         c0 = data.inputs.get(args.agonist, 1.0) or 1.0
         c = np.logspace(np.log10(c0) - 4, np.log10(c0) + 4, 60)
         po = popen_curve(result.scheme, args.agonist, c, inputs=data.inputs, open_states=args.open,
                          conductance=args.conductance)
         axes[2].semilogx(c, po, "k")
-        axes[2].set_xlabel(f"{args.agonist} (scheme units)")
-        axes[2].set_ylabel("equilibrium P_open")
+        unit = next((u.unit for u in result.scheme.inputs if u.name == args.agonist and u.unit),
+                    result.scheme.units.concentration)
+        axes[2].set_xlabel(label(args.agonist, unit))
+        axes[2].set_ylabel(label("equilibrium P_open", "fraction"))
+        axes[2].set_title(f"P_open vs {args.agonist}")
     fig.tight_layout()
-    from kinetics.io import atomic_savefig
-
-    atomic_savefig(fig, args.plot, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def add_subcommands(subparsers) -> None:
