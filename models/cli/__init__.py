@@ -43,12 +43,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from ._common import check_input_path
 from .simulate import MAX_POINTS
 
-__all__ = ["main", "describe_error", "build_parser", "check_input_path", "MAX_POINTS"]
+__all__ = ["main", "describe_error", "build_parser", "plain_text", "check_input_path", "MAX_POINTS"]
 
 #: Longest error message printed (longer ones keep their start and end).
 _MAX_MESSAGE = 1000
@@ -87,7 +88,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _SUBCOMMANDS:
         importlib.import_module(f"{__name__}.{name}").add_subcommands(sub)
+    _tidy_help(parser)
     return parser
+
+
+_ROLE = re.compile(r":(?:mod|func|class|meth|attr|data|obj|exc|doc|ref):`~?([^`]+)`")
+
+
+def plain_text(text):
+    """Help text without reStructuredText markup: ``:func:`~a.b``` -> ``b``, ````x```` -> ``x``."""
+    if not text or text is argparse.SUPPRESS:
+        return text
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1] if m.group(0).count("~") else m.group(1), text)
+    return text.replace("``", "")
+
+
+def _tidy_help(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand gets a description (its one-line help, when it has none) and every text loses its
+    reST markup (the descriptions of some commands come from their module docstrings)."""
+    parser.description = plain_text(parser.description)
+    parser.epilog = plain_text(parser.epilog)
+    for action in parser._actions:
+        action.help = plain_text(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not (sub.description or "").strip() and helps.get(name):
+                    text = plain_text(helps[name]).strip()
+                    sub.description = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+                _tidy_help(sub)
+            for a in action._choices_actions:
+                a.help = plain_text(a.help)
 
 
 def _one_line(text: str) -> str:

@@ -230,12 +230,15 @@ def add_subcommands(subparsers) -> None:
     c.add_argument("--ligand-nM", type=positive_float, dest="ligand_nM", help="radioligand (default: Kd)")
     c.add_argument("--ki-nM", type=positive_float, dest="ki_nM", help="competitor Ki (one site)")
     c.add_argument("--f-high", type=nonneg_float, dest="f_high", help="fraction of high-affinity sites (two sites)")
-    c.add_argument("--ki-high-nM", type=positive_float, dest="ki_high_nM")
-    c.add_argument("--ki-low-nM", type=positive_float, dest="ki_low_nM")
+    c.add_argument("--ki-high-nM", type=positive_float, dest="ki_high_nM",
+                   help="two sites: Ki of the high-affinity site (nM; with --f-high and --ki-low-nM)")
+    c.add_argument("--ki-low-nM", type=positive_float, dest="ki_low_nM",
+                   help="two sites: Ki of the low-affinity site (nM)")
     c.add_argument("--min-nM", type=positive_float, dest="min_nM", help="lowest competitor concentration")
     c.add_argument("--max-nM", type=positive_float, dest="max_nM", help="highest competitor concentration")
-    c.add_argument("--ns", type=nonneg_float, default=0.0)
-    c.add_argument("--incubation-min", type=positive_float, dest="incubation_min")
+    c.add_argument("--ns", type=nonneg_float, default=0.0, help="non-specific binding per free ligand")
+    c.add_argument("--incubation-min", type=positive_float, dest="incubation_min",
+                   help="incubation time in minutes (default: equilibrium)")
     c.set_defaults(func=cmd_binding_competition)
 
     k = bsub.add_parser("kinetics", help="association and dissociation time courses; fit of kon and koff")

@@ -97,7 +97,8 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--seed", type=int, help="seed of the start design (overrides the file)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a dask.distributed scheduler (e.g. tcp://127.0.0.1:8786) instead of local processes")
-    p.add_argument("--connect-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+    p.add_argument("--connect-timeout", type=float, default=10.0,
+                   help="seconds to wait for the dask scheduler of --scheduler (default 10)")
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="local worker processes (default: the file's `workers`, else every core; 1: this process)")
     p.add_argument("--no-profiles", action="store_true", help="skip likelihood profiles (Wald intervals only)")

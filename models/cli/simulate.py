@@ -124,8 +124,10 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--csv", required=True, help="output CSV path")
     p.add_argument("--param", action="append", type=_param_override, metavar="NAME=VALUE",
                    help="override a parameter (its declared unit); repeatable")
-    p.add_argument("--method", default="auto")
-    p.add_argument("--rtol", type=float, default=1e-6)
-    p.add_argument("--atol", type=float, default=1e-9)
+    p.add_argument("--method", default="auto",
+                   help="solver: auto (native Dormand-Prince switching to RODAS4 when stiff; default), dopri5, "
+                        "rodas, or scipy's LSODA, BDF, Radau, RK45, DOP853, RK23")
+    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    p.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance, in the scheme's units (default 1e-9)")
     p.set_defaults(func=cmd_simulate)
     add_sbml_simulate_options(p)
