@@ -23,6 +23,8 @@ Subcommands
     Fit rate constants to data (:mod:`kinetics.fitting`).
 ``nmdakin chronic``, ``nmdakin binding`` (:mod:`models.cli.chronic`, :mod:`models.cli.binding`)
     Chronic antidepressant adaptation and radioligand binding assays.
+``nmdakin cache info|clear`` (:mod:`models.cli.cache`)
+    The compile cache of the native solvers.
 
 Each subcommand module has ``add_subcommands(subparsers)``; each subcommand's ``func(args)`` returns the exit
 status and raises :class:`kinetics.errors.KineticsError` for bad input.
@@ -56,7 +58,7 @@ _MAX_MESSAGE = 1000
 
 #: The subcommand modules, in the order of ``nmdakin --help``.
 _SUBCOMMANDS = ("demo", "simulate", "export", "stdp", "models", "pharmacology", "synapse_fit", "fit", "chronic",
-               "binding", "single_channel")
+               "binding", "single_channel", "cache")
 
 
 class _Parser(argparse.ArgumentParser):
