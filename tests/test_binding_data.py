@@ -86,3 +86,23 @@ def test_bad_conversion_and_kind(tmp_path):
         read_binding_table(tmp_path / "missing.csv")
     with pytest.raises(ArgumentError, match="saturation"):
         fit_binding_table(read_binding_table(path), "kinetic")
+
+
+def test_cli_fits_a_table(tmp_path, capsys):
+    import json
+
+    from models.cli import main
+
+    rows = ["ligand [nM],total_1,total_2,nsb_1,nsb_2"]
+    for x in L_NM:
+        tot = ba.specific_binding(x, 1200.0, 2.0) + 10 * x
+        rows.append(f"{x},{tot:.6f},{tot:.6f},{10 * x},{10 * x}")
+    data = _write(tmp_path, "\n".join(rows) + "\n")
+    out, png = tmp_path / "fit.json", tmp_path / "fit.png"
+    assert main(["binding", "saturation", "--data", str(data), "--json", str(out), "--plot", str(png)]) == 0
+    result = json.loads(out.read_text())
+    assert result["fit"]["values"]["Kd"] == pytest.approx(2.0, rel=1e-6) and result["replicates"] == [2] * 8
+    assert png.stat().st_size > 5000 and "one-site saturation" in capsys.readouterr().out
+    # a simulation-only option with --data is refused, in one line, with status 2
+    assert main(["binding", "saturation", "--data", str(data), "--json", str(out), "--min-nM", "1"]) == 2
+    assert "--min-nM only apply to a simulated assay" in capsys.readouterr().err

@@ -48,10 +48,81 @@ def _range(lo, hi, n, what):
     return np.geomspace(lo, hi, n)
 
 
+_SIMULATION_ONLY = ("min_nM", "max_nM", "incubation_min", "ki_nM", "f_high", "ki_high_nM", "ki_low_nM")
+
+
+def _fit_data(args, kind: str) -> int:
+    """``--data FILE``: fit the bench table instead of simulating (models.binding_data)."""
+    from models import binding_assays as ba
+    from models.binding_data import fit_binding_table, read_binding_table
+
+    given = [f"--{name.replace('_', '-')}" for name in _SIMULATION_ONLY
+             if getattr(args, name, None) is not None]
+    if given or getattr(args, "fit_depletion", False):
+        raise ArgumentError(f"--data fits a measured table; {', '.join(given) or '--fit-depletion'} only "
+                            "apply to a simulated assay")
+    data = read_binding_table(args.data, specific_activity=args.specific_activity, efficiency=args.efficiency,
+                              volume_ml=args.volume_ml)
+    kd = L = None
+    if kind == "competition" and (args.radioligand or args.kd_nM):
+        kd = _radioligand(args)[0]
+        L = args.ligand_nM if args.ligand_nM else None
+        if L is None:
+            raise ArgumentError("--data with a radioligand: give --ligand-nM (the radioligand in the assay) for "
+                                "the Cheng-Prusoff Ki")
+    fit = fit_binding_table(data, kind, model=args.model if kind == "competition" else "one_site",
+                            ligand_nM=L, kd_nM=kd)
+    mean, sd, n = data.mean_sd()
+    payload = {"assay": kind, "data": str(args.data), "unit": data.unit, "concentration_nM": data.x_nM.tolist(),
+               "specific_mean": mean.tolist(), "specific_sd": [None if v != v else v for v in sd.tolist()],
+               "replicates": n.tolist(), "fit": {"model": fit.model, "values": fit.values, "stderr": fit.stderr,
+                                                 "success": fit.success}}
+
+    def draw(plt):
+        from kinetics.plotstyle import label as axis_label
+        from kinetics.plotstyle import style
+
+        with style():
+            fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
+            x, y = data.points()
+            pos = data.x_nM > 0
+            ax.plot(x, y, ".", alpha=0.5, label="replicates")
+            ax.errorbar(data.x_nM[pos], mean[pos], yerr=np.nan_to_num(sd[pos]), fmt="o", ms=4, capsize=2,
+                        label="mean +/- SD")
+            xx = np.geomspace(data.x_nM[pos].min(), data.x_nM[pos].max(), 300)
+            v = fit.values
+            if kind == "saturation":
+                yy = ba.specific_binding(xx, v["Bmax"], v["Kd"])
+                text = f"fit: Kd {v['Kd']:.3g} nM, Bmax {v['Bmax']:.3g} {data.unit}"
+            elif "IC50_high" in v:
+                yy = ba.two_site_competition(xx, v["B0"], v["f_high"], v["IC50_high"], v["IC50_low"])
+                text = f"two-site fit: IC50 {v['IC50_high']:.3g} and {v['IC50_low']:.3g} nM"
+            elif "nH" in v:
+                yy = ba.hill_competition(xx, v["B0"], v["IC50"], v["nH"])
+                text = f"Hill fit: IC50 {v['IC50']:.3g} nM, nH {v['nH']:.2f}"
+            else:
+                yy = ba.one_site_competition(xx, v["B0"], v["IC50"])
+                text = f"one-site fit: IC50 {v['IC50']:.3g} nM"
+            ax.plot(xx, yy, "-", label=text)
+            ax.set_xscale("log")
+            ax.set_xlabel(axis_label(f"added {'radioligand' if kind == 'saturation' else 'competitor'}", "nM"))
+            ax.set_ylabel(axis_label("specific binding", data.unit))
+            ax.set_title(f"{kind} data: {data.path.name}")
+            ax.legend()
+        return fig
+
+    write_outputs(args, payload, draw)
+    print(fit.report())
+    print(f"wrote {args.json}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
+
+
 def cmd_binding_saturation(args) -> int:
     from models import binding_assays as ba
 
     check_outputs(args)
+    if args.data:
+        return _fit_data(args, "saturation")
     kd, kon, koff, label = _radioligand(args)
     L = _range(args.min_nM if args.min_nM else kd / 10, args.max_nM if args.max_nM else kd * 20, args.points,
                "saturation concentrations")
@@ -90,6 +161,8 @@ def cmd_binding_competition(args) -> int:
     from models import binding_assays as ba
 
     check_outputs(args)
+    if args.data:
+        return _fit_data(args, "competition")
     kd, kon, koff, label = _radioligand(args)
     two = args.f_high is not None
     if two and (args.ki_high_nM is None or args.ki_low_nM is None):
@@ -209,6 +282,16 @@ def _common_binding(p):
     p.add_argument("--plot", help="output PNG path")
 
 
+def _data_options(p) -> None:
+    p.add_argument("--data", help="fit a measured table instead of simulating: first column the concentration "
+                                  "(unit in the header, e.g. 'ligand [nM]'), then replicate columns total_1, "
+                                  "nonspecific_1 (or nsb_1), specific_1, ... of counts (models.binding_data)")
+    p.add_argument("--specific-activity", type=positive_float, dest="specific_activity",
+                   help="with --data: radioligand specific activity (Ci/mmol), to convert cpm to nM")
+    p.add_argument("--efficiency", type=positive_float, help="with --data: counting efficiency (0-1)")
+    p.add_argument("--volume-ml", type=positive_float, dest="volume_ml", help="with --data: assay volume (mL)")
+
+
 def add_subcommands(subparsers) -> None:
     """Add ``binding`` (``saturation``, ``competition``, ``kinetics``) to ``subparsers``."""
     b = subparsers.add_parser("binding", help="simulated radioligand binding assays and their fits")
@@ -223,6 +306,7 @@ def add_subcommands(subparsers) -> None:
                    help="finite incubation time (default: equilibrium)")
     s.add_argument("--fit-depletion", action="store_true", dest="fit_depletion",
                    help="also fit Kd and Bmax with the depletion-aware kinetic scheme (kinetics.fitting)")
+    _data_options(s)
     s.set_defaults(func=cmd_binding_saturation)
 
     c = bsub.add_parser("competition", help="radioligand binding vs unlabelled competitor (one or two sites)")
@@ -239,6 +323,9 @@ def add_subcommands(subparsers) -> None:
     c.add_argument("--ns", type=nonneg_float, default=0.0, help="non-specific binding per free ligand")
     c.add_argument("--incubation-min", type=positive_float, dest="incubation_min",
                    help="incubation time in minutes (default: equilibrium)")
+    _data_options(c)
+    c.add_argument("--model", choices=("one_site", "two_site", "hill"), default="one_site",
+                   help="with --data: the competition model fitted (default one_site)")
     c.set_defaults(func=cmd_binding_competition)
 
     k = bsub.add_parser("kinetics", help="association and dissociation time courses; fit of kon and koff")
