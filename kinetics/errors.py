@@ -111,9 +111,32 @@ class CompilerError(KineticsError, RuntimeError):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """Return ``"; did you mean `X`?"`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return f"; did you mean `{matches[0]}`?" if matches else ""
+    """Return ``"; did you mean `X`?"`` for the closest candidate (compared without case), or ``""``.
+
+    >>> did_you_mean("lsoda", ["auto", "rodas", "LSODA"])
+    '; did you mean `LSODA`?'
+    """
+    candidates = [str(c) for c in candidates]
+    lowered = {}
+    for c in candidates:
+        lowered.setdefault(c.lower(), c)
+    matches = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.5)
+    return f"; did you mean `{lowered[matches[0]]}`?" if matches else ""
+
+
+def resolve_name(name, candidates: Iterable[str]):
+    """``name`` if it is one of ``candidates``, else the one candidate equal to it without case, else None.
+
+    >>> resolve_name("ap5", ["AP5", "MK801"]), resolve_name("x", ["AP5"])
+    ('AP5', None)
+    """
+    candidates = [str(c) for c in candidates]
+    if name in candidates:
+        return name
+    if not isinstance(name, str):
+        return None
+    same = [c for c in candidates if c.lower() == name.lower()]
+    return same[0] if len(same) == 1 else None
 
 
 def short_repr(value, limit: int = 60) -> str:

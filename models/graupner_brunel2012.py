@@ -287,7 +287,7 @@ def _canonical(name: str) -> str | None:
     if key in PARAMETER_SETS:
         return key
     lowered = {n.lower(): n for n in PARAMETER_SETS}
-    return lowered.get(key.lower()) if len(key) > 2 else None
+    return lowered.get(key.lower())
 
 
 def get_set(name="DP") -> ParameterSet:

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from kinetics import Scheme
-from kinetics.errors import ArgumentError, did_you_mean
+from kinetics.errors import ArgumentError, did_you_mean, resolve_name
 from kinetics.scheme import qualified_name
 
 __all__ = ["Manipulation", "CONDITIONS", "CONDITION_NAMES", "get", "apply", "combine",
@@ -245,11 +245,11 @@ CONDITION_NAMES = tuple(CONDITIONS)
 
 def get(name: str) -> Manipulation:
     """The modifier of a condition name (clear error with a suggestion for unknown names)."""
-    try:
-        return CONDITIONS[name]
-    except (KeyError, TypeError):
+    key = resolve_name(name, CONDITIONS)
+    if key is None:
         raise ArgumentError(f"unknown condition `{name}`" + did_you_mean(str(name), CONDITIONS)
-                            + f"; choose one of {list(CONDITIONS)}") from None
+                            + f"; choose one of {list(CONDITIONS)}")
+    return CONDITIONS[key]
 
 
 def apply(scheme: Scheme, condition) -> Scheme:

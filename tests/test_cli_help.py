@@ -43,3 +43,22 @@ def test_help_pages_print_without_markup(argv, capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert out.strip() and not REST.search(out)
+
+
+def test_names_match_without_case():
+    from kinetics.errors import did_you_mean
+    from models import graupner_brunel2012 as gb
+    from models import manipulations
+    from models.cli.simulate import _method_name
+
+    args = build_parser().parse_args(["pharmacology", "--conditions", "ap5", "mk801", "--json", "x.json"])
+    assert args.conditions == ["AP5", "MK801"]
+    assert _method_name("lsoda") == "LSODA" and _method_name("RODAS") == "rodas" and _method_name("x") == "x"
+    assert gb.get_set("dp").name == gb.get_set("DP").name and manipulations.get("ap5") is manipulations.get("AP5")
+    assert did_you_mean("lsodx", ["auto", "LSODA"]) == "; did you mean `LSODA`?"
+
+
+def test_a_misspelt_choice_still_gets_a_suggestion(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["pharmacology", "--conditions", "AP6", "--json", "x.json"])
+    assert exc.value.code == 2 and "did you mean `AP5`?" in capsys.readouterr().err

@@ -410,7 +410,8 @@ def test_random_linear_schedules_against_expm(abc, seed):
 
 
 def test_unknown_jump_target_is_a_protocol_error():
-    with pytest.raises(ProtocolError, match="`B` is not a state; did you mean `Bb`"):
+    # suggestions ignore case: `B` is nearest to `b`
+    with pytest.raises(ProtocolError, match="`B` is not a state; did you mean `b`"):
         SegmentArrays.from_schedule(_jump_schedule(), {"A": 0, "Bb": 1, "b": 2})
 
 

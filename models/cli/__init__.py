@@ -70,6 +70,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(' '.join(str(message).split()))} "
                      f"(see `{self.prog} --help`)\n")
 
+    def _get_value(self, action, arg_string):
+        # names on the command line are matched without case where that is unambiguous (`ap5` -> `AP5`)
+        value = super()._get_value(action, arg_string)
+        if action.choices is not None and isinstance(value, str) and value not in action.choices:
+            from kinetics.errors import resolve_name
+
+            match = resolve_name(value, [str(c) for c in action.choices])
+            if match is not None:
+                return match
+        return value
+
     def _check_value(self, action, value):
         # argparse's own check, plus "did you mean" for a misspelt choice
         if action.choices is not None and value not in action.choices:

@@ -41,6 +41,15 @@ def _points(text: str) -> int:
     return n
 
 
+def _method_name(method: str) -> str:
+    """The solver name as kinetics spells it, matched without case (``lsoda`` -> ``LSODA``); an unknown name is
+    passed on, for kinetics' own error with a suggestion."""
+    from kinetics.errors import resolve_name
+    from kinetics.simulate import NATIVE_METHODS, SCIPY_METHODS
+
+    return resolve_name(method, [*NATIVE_METHODS, *SCIPY_METHODS]) or method
+
+
 def cmd_simulate(args) -> int:
     import numpy as np
 
@@ -50,6 +59,7 @@ def cmd_simulate(args) -> int:
 
     check_input_path(args.file, "model file")
     check_output_path(args.csv, "CSV")
+    args.method = _method_name(args.method)
     if not 2 <= args.points <= MAX_POINTS:
         raise ArgumentError(f"--points must be between 2 and {MAX_POINTS}, got {args.points}")
     if args.file.lower().endswith((".xml", ".sbml")):
