@@ -18,6 +18,11 @@ from .errors import ArgumentError, SolverError, did_you_mean
 __all__ = ["Result", "SweepResult"]
 
 
+def _with_unit(name: str, unit: str) -> str:
+    """``name [unit]``, or ``name`` when the unit is unknown."""
+    return f"{name} [{unit}]" if unit else name
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Result:
     """One simulated trajectory (immutable).
@@ -145,7 +150,9 @@ class Result:
         return df
 
     def to_csv(self, path, include=("states",), *, nonfinite: str = "raise") -> None:
-        """Write ``time`` and the chosen columns as CSV (atomically).
+        """Write ``time`` and the chosen columns as CSV (atomically), each header with its unit:
+        ``time [ms]``, ``O [1]``, ``Ca [uM]`` (no brackets where the unit is unknown); the tables of
+        :mod:`kinetics.data` read them back with their units.
 
         A NaN or infinite value is a :class:`~kinetics.errors.SolverError` naming the column and the first
         time, and nothing is written, unless ``nonfinite="write"`` (written as ``nan``, ``inf``, ``-inf``).
@@ -176,8 +183,9 @@ class Result:
                                   f"t = {self.t[i]:.9g}" + (f" ({len(cols_bad)} columns are)" if len(cols_bad) > 1
                                                              else "")
                                   + "; pass nonfinite='write' to write them as nan/inf", t=float(self.t[i]))
-        lines = [",".join(["time"] + names)]
-        lines += [",".join(repr(float(x)) for x in row) for row in table]
+        header = [f"time [{self.scheme.units.time}]"] + [_with_unit(n, self.unit_of(n)) for n in names]
+        lines = [",".join(header)]
+        lines += [",".join(repr(float(x) + 0.0) for x in row) for row in table]      # + 0.0: no "-0.0"
         atomic_write_text(path, "\n".join(lines) + "\n")
 
     def unit_of(self, name: str) -> str:

@@ -32,7 +32,12 @@ def test_simulate_writes_time_and_species(tmp_path, capsys):
     assert main(["simulate", str(f), "--t-end", "4", "--points", "5", "--csv", str(out),
                  "--param", "k1=1.0", "--rtol", "1e-10", "--atol", "1e-12"]) == 0
     header, data = read_csv(out)
-    assert header == ["time", "A", "B"]
+    assert header == ["time [ms]", "A [mM]", "B [mM]"]           # units in the headers
+    from kinetics.data import read_table
+
+    table = read_table(out)                                      # read back with their units
+    assert table.units == {"A": "mM", "B": "mM"} and table.time.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert "-0.0" not in out.read_text()
     assert data[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     t = data[:, 0]
     k1, k2 = 1.0, 0.25
@@ -70,7 +75,8 @@ def test_demo_writes_figures_csv_and_json(tmp_path, capsys):
     curve = json.loads((tmp_path / "stdp_synapse.json").read_text())
     assert curve["dt_ms"][0] == -100 and curve["dt_ms"][-1] == 100 and len(curve["change"]) == 41
     header, data = read_csv(tmp_path / "nmdakin_demo.csv")
-    assert header[0] == "time" and header[-1] == "Popen" and len(header) == 9
+    assert header[0] == "time [ms]" and header[1] == "I_NMDA_-80mV [pA]" and header[-1] == "Popen [1]"
+    assert len(header) == 9 and "-0," not in (tmp_path / "nmdakin_demo.csv").read_text()
     # the EPSC is inward (negative) at -80 mV, outward at +40 mV, and larger at -20 than at -80 (Mg block)
     i80, i20, i40 = data[:, 1], data[:, 4], data[:, 7]
     assert i80.min() < 0 and i40.max() > 0 and abs(i20.min()) > abs(i80.min())
