@@ -64,6 +64,16 @@ def _fmt(v, digits=5) -> str:
 _ARRAY_FIELDS = ("x", "stderr_scaled", "covariance", "correlation", "fisher", "residuals", "jacobian")
 
 
+def json_text(data: dict, path=None, *, indent: int = 1) -> str:
+    """Strict JSON text of ``data`` (no NaN); written atomically to ``path`` if given (fit results' ``to_json``)."""
+    text = json.dumps(data, indent=indent, allow_nan=False)
+    if path is not None:
+        from ..io import atomic_write_text
+
+        atomic_write_text(path, text + "\n")
+    return text
+
+
 def _readonly(a) -> np.ndarray:
     """``a`` as a float array that cannot be written through (a read-only view; no copy)."""
     a = np.asarray(a, dtype=float)
@@ -350,12 +360,7 @@ class FitResult:
 
     def to_json(self, path=None, *, indent: int = 1) -> str:
         """JSON text of :meth:`to_dict`; written atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            from ..io import atomic_write_text
-
-            atomic_write_text(path, text + "\n")
-        return text
+        return json_text(self.to_dict(), path, indent=indent)
 
     # ------------------------------------------------------------------ plots
     def plot_fit(self, axes=None, **kw):

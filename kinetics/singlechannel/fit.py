@@ -361,13 +361,9 @@ class SingleChannelFit:
 
     def to_json(self, path=None, *, indent: int = 1) -> str:
         """JSON text of :meth:`to_dict`; written atomically to ``path`` if given."""
-        import json
+        from ..fitting.result import json_text
 
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            from ..io import atomic_write_text
-            atomic_write_text(path, text + "\n")
-        return text
+        return json_text(self.to_dict(), path, indent=indent)
 
 
 class _Objective:
