@@ -251,6 +251,7 @@ def _solve_scipy(model: CompiledModel, schedule, p_vec, y0, t_eval, method, rtol
         if not np.all(np.isfinite(sol.y)):
             raise SolverError("non-finite state", t=lo, status=-3, method=method)
         out[i0:i1] = sol.y[:, : i1 - i0].T
+        out[i0:i1][seg_t == lo] = y            # at the segment start the state is known exactly (no interpolant)
         y = sol.y[:, -1].copy()
         stats["rhs_evaluations"] += int(sol.nfev)
         stats["jacobian_evaluations"] += int(sol.njev)

@@ -252,3 +252,12 @@ def test_pi_and_explicit_time_in_rate_laws_compile_natively():
     res = kx.simulate(s, t_end=1.0, t_eval=[0.25, 1.0], rtol=1e-11, atol=1e-14)
     assert res["A"][-1] == pytest.approx(math.exp(-1.0), rel=1e-9)
     assert res["A"][0] == pytest.approx(math.exp(-(0.25 + (1 - math.cos(math.pi / 2)) / (2 * math.pi))), rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["LSODA", "BDF", "RK45"])
+def test_scipy_methods_return_the_initial_state_exactly(method):
+    # at t0 (and at every segment start) the state is known: no interpolation error, even in the last bit
+    s = kx.Scheme("decay_t0", species=[kx.Species("A", 1.0, "1")], parameters=[kx.Parameter("k", 1.0, "1/ms")],
+                  reactions=[kx.reaction("A ->", "k*A")])
+    res = kx.simulate(s, t_end=1.0, n_points=3, method=method, rtol=1e-6, atol=1e-9)
+    assert res["A"][0] == 1.0 and res["A"][-1] == pytest.approx(0.5, rel=1e-5)       # A = 1 / (1 + k t)
