@@ -27,7 +27,7 @@ module offers both: ``statistical_factors=False`` (default, ``s1 = s2 = 1``, the
 form used by the performance benchmark) and ``statistical_factors=True``
 (``s1 = s2 = 2``). The mass-action convention of :mod:`kinetics` adds no hidden
 factor: what is written is what is simulated. The two conventions give different
-EPSCs for the same numbers (see ``tests/data/destexhe1994_peaks.json``).
+EPSCs for the same numbers (see :func:`models.reference_values.destexhe1994_peaks`).
 
 Rate sets (``Rb`` = 5 /uM/s in all; ``Ru, Rd, Rr, Ro, Rc`` in /s) as compiled by
 Destexhe, Mainen & Sejnowski (1998, Methods in Neuronal Modeling, 2nd ed) from the

@@ -1,7 +1,6 @@
 """The nmdakin command line: demo and simulate."""
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,7 +81,9 @@ def test_demo_writes_figures_csv_and_json(tmp_path, capsys):
     assert i80.min() < 0 and i40.max() > 0 and abs(i20.min()) > abs(i80.min())
     # peak open probability of the Destexhe set (matrix-exponential oracle in tests/data); the demo samples
     # every 0.25 ms, so the sampled peak is within ~1e-6 of the true one
-    peaks = json.loads((Path(__file__).parent / "data" / "destexhe1994_peaks.json").read_text())
+    from models.reference_values import destexhe1994_peaks
+
+    peaks = destexhe1994_peaks()
     expected = peaks["values"]["destexhe1994"]["without_statistical_factors"]["peak_open_probability"]
     popen = data[:, -1]
     assert popen.max() == pytest.approx(expected, abs=1e-5)

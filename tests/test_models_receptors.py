@@ -16,6 +16,7 @@ from scipy.linalg import expm
 from scipy.optimize import brentq
 
 import kinetics as kx
+from models.reference_values import destexhe1994_peaks
 from kinetics import Input, Parameter, Protocol, Scheme, SchemeError, Species, pulses, reaction, steps
 from kinetics.simulate import simulate
 from kinetics.steady import steady_state
@@ -181,7 +182,7 @@ def test_cycle_basis_and_simple_cycles_agree_on_a_grid():
 
 
 # ============================================================================ Destexhe five-state
-DESTEXHE = load("destexhe1994_peaks.json")
+DESTEXHE = destexhe1994_peaks()                # shipped with the package (models/data), with its source note
 SETS = destexhe1994.rate_set_names()
 
 
