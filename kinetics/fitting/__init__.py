@@ -14,6 +14,8 @@
 * :func:`sample_posterior` — Markov chain Monte Carlo (emcee) from the optimum: credible intervals beside the
   confidence intervals, autocorrelation times, effective sample sizes, R-hat, corner plots
   (:mod:`kinetics.fitting.posterior`).
+* :func:`read_petab` / :func:`write_petab` — PEtab problems in (negative log-likelihood with normal or Laplace
+  noise on lin/log/log10 scales, priors, multistart fits) and nmdakin fits out (:mod:`kinetics.fitting.petab`).
 * :class:`FitResult` — new Parameter objects, standard errors, covariance, intervals, AIC/BIC, identifiability
   flags, ``report()``, ``to_json()`` and plots.
 * Many runs go through an executor: a local process pool by default, or a ``dask.distributed.Client``
@@ -38,6 +40,7 @@ from .driver import fit, profile
 from .objective import Objective
 from .optimize import StartResult, multistart
 from .parameters import FitParameter
+from .petab import PetabError, PetabProblem, read_petab, write_petab
 from .posterior import Posterior, sample_posterior
 from .result import FitResult
 from .summary import Condition, Statistic, SummaryDataset
@@ -46,6 +49,7 @@ from .uncertainty import Flag, Profile
 __all__ = [
     "Dataset", "SummaryDataset", "Statistic", "Condition", "ESTIMATE", "FitParameter", "fit", "profile", "FitResult", "Profile", "Flag", "StartResult",
     "Objective", "multistart", "read_experiment", "run_experiment", "Posterior", "sample_posterior",
+    "PetabError", "PetabProblem", "read_petab", "write_petab",
 ]
 
 
