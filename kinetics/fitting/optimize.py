@@ -172,6 +172,14 @@ def start_points(objective: Objective, n_starts: int, *, seed=0, sampler: str = 
                  include_start: bool = True) -> np.ndarray:
     """``(n_starts, n_parameters)`` scaled start points: the given start first (if ``include_start``), then a
     space-filling design in the scaled box."""
+    return design_points(n_starts, objective.x_lower, objective.x_upper, objective.x_start, seed=seed,
+                         sampler=sampler, include_start=include_start)
+
+
+def design_points(n_starts: int, lower, upper, start, *, seed=0, sampler: str = "lhs",
+                  include_start: bool = True) -> np.ndarray:
+    """``(n_starts, d)`` points: ``start`` first (if ``include_start``), then a Latin hypercube (``"lhs"``),
+    scrambled Sobol (``"sobol"``) or uniform random (``"uniform"``) design in the box ``[lower, upper]``."""
     if int(n_starts) != n_starts or n_starts < 1:
         raise ArgumentError(f"`n_starts` must be a positive integer, got {n_starts!r}")
     if sampler not in SAMPLERS:
@@ -179,8 +187,8 @@ def start_points(objective: Objective, n_starts: int, *, seed=0, sampler: str = 
     from scipy.stats import qmc
 
     n_starts = int(n_starts)
-    d = objective.n_parameters
-    lo, hi = objective.x_lower, objective.x_upper
+    lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    d = lo.size
     n_design = n_starts - 1 if include_start else n_starts
     if n_design > 0:
         if sampler == "lhs":
@@ -193,7 +201,7 @@ def start_points(objective: Objective, n_starts: int, *, seed=0, sampler: str = 
     else:
         design = np.zeros((0, d))
     if include_start:
-        design = np.vstack([objective.x_start[None, :], design])
+        design = np.vstack([np.asarray(start, dtype=float)[None, :], design])
     return design
 
 

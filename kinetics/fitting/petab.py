@@ -873,23 +873,10 @@ class PetabProblem:
 
     def start_points(self, n_starts: int, *, seed=0, sampler: str = "lhs", include_start: bool = False):
         """``(n_starts, n_estimated)`` start points on the PEtab scales."""
-        from scipy.stats import qmc
+        from .optimize import design_points
 
-        d = len(self.x_names)
-        n_design = n_starts - 1 if include_start else n_starts
-        if n_design > 0:
-            if sampler == "lhs":
-                u = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(n_design)
-            elif sampler == "sobol":
-                u = qmc.Sobol(d=d, scramble=True, rng=np.random.default_rng(seed)).random(n_design)
-            else:
-                u = np.random.default_rng(seed).random((n_design, d))
-            design = qmc.scale(u, self.x_lower, self.x_upper)
-        else:
-            design = np.zeros((0, d))
-        if include_start:
-            design = np.vstack([self.x_nominal[None, :], design])
-        return design
+        return design_points(n_starts, self.x_lower, self.x_upper, self.x_nominal, seed=seed, sampler=sampler,
+                             include_start=include_start)
 
     def local_fit(self, x0, *, options: dict | None = None, index: int = 0):
         """One local optimisation from scaled ``x0``; a :class:`~kinetics.fitting.StartResult` (never raises for
