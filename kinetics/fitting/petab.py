@@ -1439,7 +1439,6 @@ def write_petab(fit_or_objective, folder, *, name: str | None = None) -> Path:
     name = name or scheme.name
     if not _SID.match(name):
         raise ArgumentError(f"`name` must be an identifier, got {name!r}")
-    factors = scheme.parameter_factors()
     for d in obj.datasets:
         if not isinstance(d, Dataset):
             raise PetabError(f"dataset `{d.name}` is a {type(d).__name__}: only time-course datasets can be written "
@@ -1481,13 +1480,16 @@ def write_petab(fit_or_objective, folder, *, name: str | None = None) -> Path:
         if c not in columns:
             columns.append(c)
     crow = []
+    compiled = obj.compiled
     for d in obj.datasets:
         row = {"conditionId": d.name}
+        own = {k: v for k, v in d.parameters.items() if k in compiled.parameter_names}
+        model_units = dict(zip(compiled.parameter_names, compiled.parameter_vector(own, check_bounds=False)))
         for c in columns:
             if (d.name, c) in cond_map:
                 row[c] = cond_map[(d.name, c)]
             elif c in scheme.parameter_names:
-                row[c] = d.parameters.get(c, scheme.get_parameter(c).value) * factors[c]
+                row[c] = float(model_units[c])
             else:
                 row[c] = d.y0.get(c, scheme.get_species(c).initial)
         crow.append(row)
