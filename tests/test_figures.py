@@ -166,20 +166,7 @@ def test_pharmacology_labels_are_horizontal_and_not_under_hatching(tmp_path, sav
     assert bar_ends > 0
 
 
-DCK = """\
-scheme dck
-species R = 1 [1]
-species AR = 0 [1]
-species ARs = 0 [1]
-parameter kon = 1e7 [1/(M*s)]
-parameter koff = 2000 [1/s]
-parameter beta = 5000 [1/s]
-parameter alpha = 1000 [1/s]
-input A = 0 [mM]
-observable g = ARs
-R <-> AR ; kon*A, koff
-AR <-> ARs ; beta, alpha
-"""
+DCK = (Path(__file__).parent / "data" / "singlechannel" / "del_castillo_katz.txt").read_text()
 
 
 def test_single_channel_figure(tmp_path, saved, capsys):

@@ -1,5 +1,6 @@
 """``nmdakin single-channel fit``: a simulated record of a three-state scheme, fitted from the command line."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,21 +10,7 @@ from kinetics.singlechannel import q_matrix, simulate_record, write_record
 from models.cli import main
 from models.cli.single_channel import parse_time
 
-SCHEME = """\
-scheme dck
-description "del Castillo-Katz: R <-> AR <-> AR*"
-species R = 1 [1]
-species AR = 0 [1]
-species ARs = 0 [1]
-parameter kon = 1e7 [1/(M*s)]
-parameter koff = 2000 [1/s]
-parameter beta = 5000 [1/s]
-parameter alpha = 1000 [1/s]
-input A = 0 [mM]
-observable g = ARs
-R <-> AR ; kon*A, koff
-AR <-> ARs ; beta, alpha
-"""
+SCHEME = (Path(__file__).parent / "data" / "singlechannel" / "del_castillo_katz.txt").read_text()
 
 
 @pytest.fixture(scope="module")
