@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kinetics.data.tables import split_header
 from kinetics.errors import ArgumentError
 
 __all__ = ["BindingTable", "read_binding_table", "fit_binding_table", "CONCENTRATION_UNITS", "DPM_PER_CI"]
@@ -50,7 +51,6 @@ DPM_PER_CI = 2.22e12
 MAX_BYTES = 1_000_000
 MAX_ROWS = 10_000
 
-_HEADER = re.compile(r"\s*(?P<name>[^\(\[]*?)\s*(?:[\(\[]\s*(?P<unit>[^\)\]]*?)\s*[\)\]])?\s*$")
 _REPLICATE = re.compile(r"(?P<kind>total|nonspecific|non-specific|nsb|specific)[\s_-]*(?P<k>\d+)", re.IGNORECASE)
 _KINDS = {"total": "total", "nonspecific": "nonspecific", "non-specific": "nonspecific", "nsb": "nonspecific",
           "specific": "specific"}
@@ -151,8 +151,7 @@ def read_binding_table(path, *, specific_activity: float | None = None, efficien
         raise ArgumentError(f"{where}: needs a concentration column and at least one replicate column")
     if len(frame) > MAX_ROWS:
         raise ArgumentError(f"{where}: more than {MAX_ROWS} rows")
-    m = _HEADER.match(headers[0])
-    x_name, x_unit = (m.group("name"), m.group("unit")) if m else (headers[0], None)
+    x_name, x_unit = split_header(headers[0])
     x_factor = CONCENTRATION_UNITS.get((x_unit or "nM").strip().lower())
     if x_factor is None:
         raise ArgumentError(f"{where}: unknown concentration unit `{x_unit}` in the first column; use one of "
@@ -176,8 +175,7 @@ def read_binding_table(path, *, specific_activity: float | None = None, efficien
     groups: dict[str, dict[int, np.ndarray]] = {}
     count_units = set()
     for column, header in zip(frame.columns[1:], headers[1:]):
-        hm = _HEADER.match(header)
-        name, unit = (hm.group("name"), hm.group("unit")) if hm else (header, None)
+        name, unit = split_header(header)
         rm = _REPLICATE.fullmatch(name.strip())
         if rm is None:
             raise ArgumentError(f"{where}: column `{name[:40]}` is not a replicate column (total_1, nonspecific_1, "

@@ -49,7 +49,8 @@ import numpy as np
 from ..errors import ArgumentError, UnitError, did_you_mean
 from ..units import UnitSystem, conversion_factor, parse_unit, same_dimension
 
-__all__ = ["Table", "read_table", "DataFileNotFoundError", "MISSING", "MAX_BYTES", "MAX_FIELD", "MAX_COLUMNS"]
+__all__ = ["Table", "read_table", "split_header", "DataFileNotFoundError", "MISSING", "MAX_BYTES", "MAX_FIELD",
+           "MAX_COLUMNS"]
 
 #: Cell texts read as a missing value (besides blank cells).
 MISSING = ("", "NA", "N/A", "NaN", "nan", "null")
@@ -100,7 +101,13 @@ def _unit_factor(unit: str | None, system: UnitSystem, where: str) -> float:
     return conversion_factor(unit, system)
 
 
-def _split_header(text: str):
+def split_header(text: str):
+    """``(name, unit or None)`` of a column header: ``"time (s)"`` -> ``("time", "s")``, ``"A [mM]"`` ->
+    ``("A", "mM")``, ``"Popen"`` -> ``("Popen", None)``.
+
+    >>> split_header("t [ms]"), split_header("Popen")
+    (('t', 'ms'), ('Popen', None))
+    """
     m = _HEADER.fullmatch(text)
     if m is None:                                          # pragma: no cover - the pattern matches any text
         return text.strip(), None
@@ -384,7 +391,7 @@ def read_table(path, *, time_unit: str | None = None, units=None, sep: str | Non
         raise ArgumentError(f"{where} has {len(raw)} columns (the limit is {max_columns})")
     if any(len(h) > max_field for h in raw):
         raise ArgumentError(f"{where}, line {header_line}: a column name is longer than {max_field} characters")
-    parsed = [_split_header(h) for h in raw]
+    parsed = [split_header(h) for h in raw]
     time_cols = [j for j, (n, _) in enumerate(parsed) if n.lower() in _TIME_NAMES]
     if not time_cols:
         _diagnose(path, sep, decimal, len(raw), raw, max_field)        # a malformed file: say where first

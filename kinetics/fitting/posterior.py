@@ -403,8 +403,7 @@ def sample_posterior(fit: FitResult, *, n_steps: int = 2000, n_walkers: int | No
         autocorr_log.setLevel(old_level)
     tau = taus.mean(axis=0)
     n_kept = kept.shape[1]
-    rhat = split_rhat(kept.reshape(chains, n_kept * n_walkers, k)) if chains > 1 else \
-        split_rhat(kept.reshape(1, n_kept * n_walkers, k))
+    rhat = split_rhat(kept.reshape(chains, n_kept * n_walkers, k))     # one chain: its two halves
     flat = kept.reshape(-1, k)
     params = fit.objective.parameters
     values = np.column_stack([np.asarray(p.from_x(flat[:, i]), dtype=float) for i, p in enumerate(params)])
