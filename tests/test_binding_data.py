@@ -105,4 +105,4 @@ def test_cli_fits_a_table(tmp_path, capsys):
     assert png.stat().st_size > 5000 and "one-site saturation" in capsys.readouterr().out
     # a simulation-only option with --data is refused, in one line, with status 2
     assert main(["binding", "saturation", "--data", str(data), "--json", str(out), "--min-nM", "1"]) == 2
-    assert "--min-nM only apply to a simulated assay" in capsys.readouterr().err
+    assert "--min-nM only applies to a simulated assay" in capsys.readouterr().err

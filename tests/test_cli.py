@@ -74,8 +74,13 @@ def test_demo_writes_figures_csv_and_json(tmp_path, capsys):
     curve = json.loads((tmp_path / "stdp_synapse.json").read_text())
     assert curve["dt_ms"][0] == -100 and curve["dt_ms"][-1] == 100 and len(curve["change"]) == 41
     header, data = read_csv(tmp_path / "nmdakin_demo.csv")
-    assert header[0] == "time [ms]" and header[1] == "I_NMDA_-80mV [pA]" and header[-1] == "Popen [1]"
+    assert header[0] == "time [ms]" and header[1] == "I_NMDA_m80mV [pA]" and header[-1] == "Popen [1]"
+    assert header[5] == "I_NMDA_0mV [pA]" and header[7] == "I_NMDA_p40mV [pA]"
     assert len(header) == 9 and "-0," not in (tmp_path / "nmdakin_demo.csv").read_text()
+    from kinetics.data import read_table
+
+    table = read_table(tmp_path / "nmdakin_demo.csv")            # the package reads its own CSV back
+    assert table.units["I_NMDA_m80mV"] == "pA" and np.array_equal(table.columns["Popen"], data[:, -1])
     # the EPSC is inward (negative) at -80 mV, outward at +40 mV, and larger at -20 than at -80 (Mg block)
     i80, i20, i40 = data[:, 1], data[:, 4], data[:, 7]
     assert i80.min() < 0 and i40.max() > 0 and abs(i20.min()) > abs(i80.min())

@@ -157,3 +157,37 @@ def test_a_spreadsheet_export_with_gaps_fits_to_the_known_rate(tmp_path):
     res = fit(scheme, ds, {"k": (0.001, 10.0)}, n_starts=2, executor="serial", progress=False)
     assert res.values["k"] == pytest.approx(k_true, rel=0.03)
     assert 0.6 < res.reduced_chi2 < 1.5
+
+
+def test_result_csv_reads_back_in_the_units_the_scheme_declares(tmp_path):
+    # Result.to_csv writes `time [ms]`, `Ca [uM]`, `O [1]`; with the Scheme, read_table keeps each column in the
+    # unit its species declares (uM here, not the unit system's mM) and a fit recovers the rate exactly
+    s = kx.parse_scheme("scheme ca\nspecies Ca = 0.1 [uM]\nspecies O = 0.5 [1]\nparameter k = 1 [1/ms]\n"
+                        "Ca -> ; k\nO -> ; k")
+    res = kx.simulate(s, t_end=3.0, n_points=31, rtol=1e-10, atol=1e-14)
+    path = tmp_path / "ca.csv"
+    res.to_csv(path)
+    assert path.read_text().splitlines()[0] == "time [ms],Ca [uM],O [1]"
+    table = read_table(path, units=s)
+    assert table.units == {"Ca": "uM", "O": "1"}
+    assert np.array_equal(table.columns["Ca"], res["Ca"]) and np.array_equal(table.columns["O"], res["O"])
+    assert read_table(path).columns["Ca"][0] == pytest.approx(1e-4)     # no Scheme: the unit system's mM
+    nm = write(tmp_path, "nm.csv", "time (s),Ca [nM],sigma_Ca [pM]\n0,100,2\n0.001,36.79,2\n")
+    table = read_table(nm, units=s)                                      # nM -> uM, s -> ms
+    assert table.time.tolist() == [0.0, 1.0] and table.columns["Ca"].tolist() == pytest.approx([0.1, 0.03679])
+    assert table.sigma["Ca"].tolist() == pytest.approx([2e-6, 2e-6])
+    ds = Dataset.from_csv(path, units=s, sigma=1e-4, columns=["Ca"])
+    start = kx.parse_scheme("scheme ca\nspecies Ca = 0.1 [uM]\nparameter k = 0.3 [1/ms]\nCa -> ; k")
+    assert fit(start, [ds], ["k"]).values["k"] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_a_header_unit_of_another_dimension_than_the_scheme_declares_is_an_error(tmp_path):
+    s = kx.parse_scheme("scheme ca\nspecies Ca = 0.1 [uM]\nparameter k = 1 [1/ms]\nparameter g = 1 [pA/uM]\n"
+                        "observable I = -g*Ca [pA]\nCa -> ; k")
+    path = write(tmp_path, "bad.csv", "time [ms],Ca [mV]\n0,1\n")
+    with pytest.raises(UnitError, match=r"column `Ca`: the unit `mV` is not a unit of species `Ca`, which the "
+                                        r"scheme declares in `uM`"):
+        read_table(path, units=s)
+    with pytest.raises(UnitError, match="not a unit of observable `I`"):
+        Dataset.from_csv(write(tmp_path, "i.csv", "time [ms],I [mM]\n0,1\n"), units=s)
+    assert read_table(write(tmp_path, "ok.csv", "time [ms],I [nA]\n0,1\n"), units=s).columns["I"].tolist() == [1000.0]

@@ -8,7 +8,10 @@ What a lab's spreadsheet export looks like, and what :func:`read_table` accepts:
   ``time (s)``, ``t [ms]``; ``time_unit=`` says (or confirms) the unit of the file's times;
 * any column may carry a unit in its header (``I (pA)``, ``Popen [%]``); values are converted to the unit
   system of the model (``units=``, a :class:`~kinetics.units.UnitSystem` or a Scheme; default ms, mM, mV, pA,
-  nS), times too. Columns without a unit are taken as already in the model's units;
+  nS), times too. With a Scheme, a column named like one of its species, observables or inputs is converted to
+  the unit that item declares (``Ca [uM]`` stays in uM for a species declared in uM), and a unit of another
+  dimension is an error. Columns without a unit are taken as already in the model's units. The CSV files
+  written by :meth:`kinetics.Result.to_csv` (``time [ms]``, ``A [mM]``, ``O [1]``) read back unchanged;
 * blank cells (and ``NA``, ``N/A``, ``NaN``, ``null``) are *missing values*: that observable has no
   measurement at that time. A :class:`~kinetics.fitting.Dataset` has one time grid for all its observables, so
   rows are dropped per observable: columns with the same missing rows make one dataset (the usual case: a
@@ -47,7 +50,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import ArgumentError, UnitError, did_you_mean
-from ..units import UnitSystem, conversion_factor, parse_unit, same_dimension
+from ..units import UnitSystem, conversion_factor, convert, parse_unit, same_dimension
 
 __all__ = ["Table", "read_table", "split_header", "DataFileNotFoundError", "MISSING", "MAX_BYTES", "MAX_FIELD",
            "MAX_COLUMNS"]
@@ -88,8 +91,27 @@ def _system(units) -> UnitSystem:
     raise ArgumentError(f"`units` must be a UnitSystem or a Scheme, got {type(units).__name__}")
 
 
-def _unit_factor(unit: str | None, system: UnitSystem, where: str) -> float:
-    """The factor converting ``unit`` to ``system`` (1 for no unit); a clear error for an unknown unit."""
+def _declared_units(units) -> dict:
+    """``{name: (what, name, unit)}`` of a Scheme's species, observables and inputs that have a unit (``{}`` for a
+    UnitSystem or None): the units a column of that name is converted to."""
+    system = getattr(units, "units", None)
+    if not isinstance(system, UnitSystem):
+        return {}
+    out = {}
+    for what, items, default in (("input", getattr(units, "inputs", ()), None),
+                                 ("observable", getattr(units, "observables", ()), None),
+                                 ("species", getattr(units, "species", ()), system.concentration)):
+        for item in items:
+            unit = getattr(item, "unit", None) or default
+            if unit:
+                out[item.name] = (what, item.name, unit)
+    return out
+
+
+def _unit_factor(unit: str | None, system: UnitSystem, where: str, declared=None) -> float:
+    """The factor converting ``unit`` to ``system`` (1 for no unit), or to ``declared = (what, name, unit)``
+    (the unit a scheme declares for the column's item); a clear error for an unknown unit or one of another
+    dimension."""
     if unit is None:
         return 1.0
     shown = f"`{unit}`" if _SAFE_UNIT.fullmatch(unit) else "(unreadable)"
@@ -98,7 +120,17 @@ def _unit_factor(unit: str | None, system: UnitSystem, where: str) -> float:
     except UnitError as exc:
         hint = str(exc).split(";", 1)[1].strip() if ";" in str(exc) and _SAFE_UNIT.fullmatch(unit) else ""
         raise UnitError(f"{where}: unknown unit {shown}" + (f"; {hint}" if hint else "")) from None
-    return conversion_factor(unit, system)
+    if declared is None:
+        return conversion_factor(unit, system)
+    what, item, target = declared
+    try:
+        same = same_dimension(unit, target)
+    except UnitError:                                      # a scheme unit this module cannot parse: the system's
+        return conversion_factor(unit, system)
+    if not same:
+        raise UnitError(f"{where}: the unit {shown} is not a unit of {what} `{item}`, which the "
+                        f"scheme declares in `{target}`")
+    return convert(1.0, unit, target)
 
 
 def split_header(text: str):
@@ -351,7 +383,8 @@ def read_table(path, *, time_unit: str | None = None, units=None, sep: str | Non
         Unit of the file's time column (``"s"``, ``"ms"``); needed when the header gives none and the times are
         not in the model's unit; must agree with the header's unit when both are given.
     units : UnitSystem or Scheme, optional
-        The model's unit system, to which times and columns with units are converted (default ms, mM, mV, pA).
+        The model's unit system, to which times and columns with units are converted (default ms, mM, mV, pA);
+        with a Scheme, columns named like its species, observables or inputs go to the units they declare.
     sep, decimal : str, optional
         Separator and decimal mark (default: sniffed).
     max_bytes, max_field, max_columns : int, optional
@@ -364,7 +397,8 @@ def read_table(path, *, time_unit: str | None = None, units=None, sep: str | Non
     ArgumentError
         No time column, a cell that is not a number, a row of the wrong length, an empty table, a limit.
     UnitError
-        A unit in the header (or ``time_unit``) that is unknown or not a time.
+        A unit in the header (or ``time_unit``) that is unknown or not a time, or (with a Scheme) a column's
+        unit of another dimension than the unit its species, observable or input declares.
     """
     import pandas as pd
 
@@ -445,10 +479,11 @@ def read_table(path, *, time_unit: str | None = None, units=None, sep: str | Non
             raise ArgumentError(f"{where}: column {j + 1} has values but no name")
     time = table[:, jt] * t_factor
     columns, sigma, col_units = {}, {}, {}
+    declared = _declared_units(units)
     for j, (n, u) in enumerate(parsed):
         if j == jt or j in blank or n.startswith("sigma_"):
             continue
-        columns[n] = table[:, j] * _unit_factor(u, system, f"{where}, column `{n}`")
+        columns[n] = table[:, j] * _unit_factor(u, system, f"{where}, column `{n}`", declared.get(n))
         col_units[n] = u
     for j, (n, u) in enumerate(parsed):
         if j == jt or j in blank or not n.startswith("sigma_"):
@@ -461,7 +496,7 @@ def read_table(path, *, time_unit: str | None = None, units=None, sep: str | Non
         unit = u if u is not None else col_units[target]
         if u is not None and col_units[target] is not None and not same_dimension(u, col_units[target]):
             raise UnitError(f"{where}: `{n}` is in `{u}`, not a unit of `{target}` ({col_units[target]})")
-        sigma[target] = table[:, j] * _unit_factor(unit, system, f"{where}, column `{n}`")
+        sigma[target] = table[:, j] * _unit_factor(unit, system, f"{where}, column `{n}`", declared.get(target))
     for arr in (time, *columns.values(), *sigma.values()):
         arr.setflags(write=False)
     return Table(str(path), time, columns, sigma, col_units, t_unit)

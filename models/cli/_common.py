@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 __all__ = ["check_input_path", "check_output", "write_json", "check_outputs", "write_outputs", "positive_float",
-           "nonneg_float", "nonneg_int", "positive_int"]
+           "nonneg_float", "nonneg_int", "positive_int", "refuse_options"]
 
 
 def check_input_path(path, what: str = "input file") -> Path:
@@ -25,6 +25,25 @@ def check_input_path(path, what: str = "input file") -> Path:
     if not os.access(p, os.R_OK):
         raise ArgumentError(f"cannot read {what} `{p}`: permission denied")
     return p
+
+
+def refuse_options(given, only: str, why: str = "") -> None:
+    """Raise :class:`~kinetics.errors.ArgumentError` ``"--a and --b only apply {only}"`` when ``given`` (option
+    names the other options make meaningless) is not empty: an option is never ignored silently.
+
+    >>> refuse_options([], "with --data")
+    >>> refuse_options(["--efficiency"], "with --data TABLE")
+    Traceback (most recent call last):
+    ...
+    kinetics.errors.ArgumentError: --efficiency only applies with --data TABLE
+    """
+    from kinetics.errors import ArgumentError
+
+    given = list(given)
+    if given:
+        names = given[0] if len(given) == 1 else ", ".join(given[:-1]) + " and " + given[-1]
+        raise ArgumentError(f"{names} only {'applies' if len(given) == 1 else 'apply'} {only}"
+                            + (f" ({why})" if why else ""))
 
 
 def check_output(path, what):

@@ -9,13 +9,16 @@ import numpy as np
 
 from kinetics.errors import ArgumentError
 
-from ._common import check_outputs, nonneg_float, nonneg_int, positive_float, write_outputs
+from ._common import check_outputs, nonneg_float, nonneg_int, positive_float, refuse_options, write_outputs
 
 __all__ = ["add_subcommands", "cmd_binding_saturation", "cmd_binding_competition", "cmd_binding_kinetics",
            "MAX_ASSAY_POINTS"]
 
 #: Largest --points of the binding assays.
 MAX_ASSAY_POINTS = 10_000
+
+#: Association rate constant used with --kd-nM when --kon is not given, 1/(nM*min).
+DEFAULT_KON = 0.1
 
 
 def _assay_points(text: str) -> int:
@@ -29,15 +32,33 @@ def _radioligand(args):
     if args.radioligand:
         lig = nl.get(args.radioligand)
         if lig is nl.MK801:
-            kon, koff = nl.mk801_rate_constants(args.glutamate_uM, args.glycine_uM)
-            return koff / kon, kon, koff, f"{lig.name} (glutamate {args.glutamate_uM:g} uM, glycine " \
-                                            f"{args.glycine_uM:g} uM)"
+            glu, gly = args.glutamate_uM or 0.0, args.glycine_uM or 0.0
+            kon, koff = nl.mk801_rate_constants(glu, gly)
+            return koff / kon, kon, koff, f"{lig.name} (glutamate {glu:g} uM, glycine {gly:g} uM)"
         kd = lig.value("Kd", "nM")
         kon = lig.value("kon")
         return kd, kon, kd * kon, lig.name
     if args.kd_nM is None:
         raise ArgumentError("give --radioligand NAME or --kd-nM (and optionally --kon)")
-    return args.kd_nM, args.kon, args.kd_nM * args.kon, f"radioligand Kd {args.kd_nM:g} nM"
+    kon = DEFAULT_KON if args.kon is None else args.kon
+    return args.kd_nM, kon, args.kd_nM * kon, f"radioligand Kd {args.kd_nM:g} nM"
+
+
+def _check_options(args) -> None:
+    """Refuse options that the other options make meaningless (they would be ignored silently)."""
+    if args.radioligand:
+        if args.kd_nM is not None or args.kon is not None:
+            given = " and ".join(f for f, v in (("--kd-nM", args.kd_nM), ("--kon", args.kon)) if v is not None)
+            raise ArgumentError(f"--radioligand {args.radioligand} brings its own sourced constants; leave out "
+                                f"{given} (or give --kd-nM without --radioligand)")
+    if args.radioligand != "mk801":
+        refuse_options([f for f, v in (("--glutamate-uM", args.glutamate_uM), ("--glycine-uM", args.glycine_uM))
+                        if v is not None], "to --radioligand mk801", "its rates depend on the co-agonists")
+    if not getattr(args, "data", None):
+        refuse_options([f"--{n.replace('_', '-')}" for n in ("specific_activity", "efficiency", "volume_ml", "model")
+                        if getattr(args, n, None) is not None], "with --data TABLE", "a measured table to fit")
+    if getattr(args, "ki_nM", None) is not None and getattr(args, "f_high", None) is not None:
+        raise ArgumentError("give --ki-nM (one site) or --f-high with --ki-high-nM/--ki-low-nM (two sites), not both")
 
 
 def _range(lo, hi, n, what):
@@ -58,9 +79,9 @@ def _fit_data(args, kind: str) -> int:
 
     given = [f"--{name.replace('_', '-')}" for name in _SIMULATION_ONLY
              if getattr(args, name, None) is not None]
-    if given or getattr(args, "fit_depletion", False):
-        raise ArgumentError(f"--data fits a measured table; {', '.join(given) or '--fit-depletion'} only "
-                            "apply to a simulated assay")
+    if getattr(args, "fit_depletion", False):
+        given.append("--fit-depletion")
+    refuse_options(given, "to a simulated assay", "--data fits a measured table")
     data = read_binding_table(args.data, specific_activity=args.specific_activity, efficiency=args.efficiency,
                               volume_ml=args.volume_ml)
     kd = L = None
@@ -70,7 +91,8 @@ def _fit_data(args, kind: str) -> int:
         if L is None:
             raise ArgumentError("--data with a radioligand: give --ligand-nM (the radioligand in the assay) for "
                                 "the Cheng-Prusoff Ki")
-    fit = fit_binding_table(data, kind, model=args.model if kind == "competition" else "one_site",
+    model = (args.model or "one_site") if kind == "competition" else "one_site"
+    fit = fit_binding_table(data, kind, model=model,
                             ligand_nM=L, kd_nM=kd)
     mean, sd, n = data.mean_sd()
     payload = {"assay": kind, "data": str(args.data), "unit": data.unit, "concentration_nM": data.x_nM.tolist(),
@@ -121,6 +143,7 @@ def cmd_binding_saturation(args) -> int:
     from models import binding_assays as ba
 
     check_outputs(args)
+    _check_options(args)
     if args.data:
         return _fit_data(args, "saturation")
     kd, kon, koff, label = _radioligand(args)
@@ -161,6 +184,7 @@ def cmd_binding_competition(args) -> int:
     from models import binding_assays as ba
 
     check_outputs(args)
+    _check_options(args)
     if args.data:
         return _fit_data(args, "competition")
     kd, kon, koff, label = _radioligand(args)
@@ -219,6 +243,7 @@ def cmd_binding_kinetics(args) -> int:
     from models import binding_assays as ba
 
     check_outputs(args)
+    _check_options(args)
     kd, kon, koff, label = _radioligand(args)
     if args.ligand_nM:
         Ls = list(args.ligand_nM)
@@ -267,12 +292,13 @@ def cmd_binding_kinetics(args) -> int:
 def _common_binding(p):
     p.add_argument("--radioligand", choices=["mk801", "cgp39653", "dcka"],
                    help="use the sourced constants of models.nmda_ligands")
-    p.add_argument("--glutamate-uM", type=nonneg_float, default=0.0, dest="glutamate_uM",
-                   help="[3H]MK-801 only: glutamate in the assay (uM)")
-    p.add_argument("--glycine-uM", type=nonneg_float, default=0.0, dest="glycine_uM",
-                   help="[3H]MK-801 only: glycine in the assay (uM)")
+    p.add_argument("--glutamate-uM", type=nonneg_float, default=None, dest="glutamate_uM",
+                   help="--radioligand mk801 only: glutamate in the assay (uM, default 0)")
+    p.add_argument("--glycine-uM", type=nonneg_float, default=None, dest="glycine_uM",
+                   help="--radioligand mk801 only: glycine in the assay (uM, default 0)")
     p.add_argument("--kd-nM", type=positive_float, dest="kd_nM", help="radioligand Kd (nM) without --radioligand")
-    p.add_argument("--kon", type=positive_float, default=0.1, help="association rate, 1/(nM*min) (default 0.1)")
+    p.add_argument("--kon", type=positive_float, default=None,
+                   help=f"with --kd-nM: association rate, 1/(nM*min) (default {DEFAULT_KON:g})")
     p.add_argument("--receptor-nM", type=positive_float, default=0.1, dest="receptor_nM",
                    help="receptor sites in the tube, nM = Bmax (pmol/mg) x protein (mg/mL) (default 0.1)")
     p.add_argument("--no-depletion", action="store_true", help="hold free ligand at the added amount (textbook)")
@@ -324,7 +350,7 @@ def add_subcommands(subparsers) -> None:
     c.add_argument("--incubation-min", type=positive_float, dest="incubation_min",
                    help="incubation time in minutes (default: equilibrium)")
     _data_options(c)
-    c.add_argument("--model", choices=("one_site", "two_site", "hill"), default="one_site",
+    c.add_argument("--model", choices=("one_site", "two_site", "hill"), default=None,
                    help="with --data: the competition model fitted (default one_site)")
     c.set_defaults(func=cmd_binding_competition)
 

@@ -46,7 +46,11 @@ def _demo_epsc(out: Path) -> None:
         peak = i[np.argmax(np.abs(i))]
         rows.append((v, peak))
         print(f"      {v:6.1f}   {peak:10.4f}")
-    header = f"time [{scheme.units.time}]," + ",".join(f"I_NMDA_{v:+.0f}mV [pA]" for v in voltages) + ",Popen [1]"
+    # `name [unit]` headers that kinetics.data.read_table reads back (names are identifiers: m80mV = -80 mV)
+    res = traces[voltages[0]]
+    header = f"time [{scheme.units.time}]," + ",".join(
+        f"I_NMDA_{'m' if v < 0 else 'p' if v > 0 else ''}{abs(v):.0f}mV [{res.unit_of('I_NMDA')}]" for v in voltages
+    ) + f",Popen [{res.unit_of('Popen')}]"
     table = np.column_stack([t_eval] + [traces[v]["I_NMDA"] for v in voltages] + [popen]) + 0.0   # no "-0"
     csv_path = out / "nmdakin_demo.csv"
     atomic_write_text(csv_path, header + "\n" + "\n".join(",".join(f"{x:.10g}" for x in row) for row in table) + "\n")

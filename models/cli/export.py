@@ -20,6 +20,9 @@ from pathlib import Path
 
 __all__ = ["add_subcommands", "cmd_export", "library_builders", "load_model"]
 
+#: The formats that carry a protocol (--pulse/--hold) and a simulated window (--t-end).
+_PROTOCOL_FORMATS = ("sbml", "nmodl", "c", "python")
+
 
 def library_builders() -> dict:
     """``{"module.builder": function}`` of the registry's scheme builders that need no argument."""
@@ -104,27 +107,42 @@ def cmd_export(args) -> int:
     from kinetics.errors import ArgumentError
     from kinetics.exporters import export, exporter
 
+    from ._common import refuse_options
+
     ex = exporter(args.format)
     out = check_output_path(args.output, "output", allow_stdout=True)
     if out != "-" and out.suffix == "" and not out.is_dir():
         out = check_output_path(out.with_suffix(ex.suffix), "output")
+    if not args.pulse:
+        refuse_options([flag for flag, value in (("--pulse-amplitude", args.pulse_amplitude),
+                                                 ("--pulse-width", args.pulse_width)) if value is not None],
+                       "with --pulse INPUT=T1,T2,...", "they shape its pulses")
+    if ex.name not in _PROTOCOL_FORMATS:
+        if args.pulse or args.hold:
+            raise ArgumentError(f"format `{ex.name}` takes no protocol (--pulse/--hold)")
+        if args.t_end is not None:
+            raise ArgumentError(f"format `{ex.name}` has no simulated window: --t-end applies to "
+                                f"{', '.join(_PROTOCOL_FORMATS)}")
     scheme, protocol, t_end = load_model(args.model)
-    comps = [pulses(n, t, amplitude=args.pulse_amplitude, width=args.pulse_width) for n, t in (args.pulse or [])]
+    amplitude = 1.0 if args.pulse_amplitude is None else args.pulse_amplitude
+    width = 1.0 if args.pulse_width is None else args.pulse_width
+    comps = [pulses(n, t, amplitude=amplitude, width=width) for n, t in (args.pulse or [])]
     comps += [steps(n, [0.0], [v]) for n, v in (args.hold or [])]
     if comps:
         protocol = Protocol(comps) + protocol if protocol is not None else Protocol(comps)
     if args.t_end is not None:
         t_end = args.t_end
     options = {}
-    if ex.name in ("sbml", "nmodl", "c", "python"):
+    if ex.name in _PROTOCOL_FORMATS:
         if protocol is not None:
             if t_end is None:
                 raise ArgumentError("`--t-end` is needed with --pulse/--hold (the end of the simulated window)")
             options.update(protocol=protocol, t_end=t_end)
         elif t_end is not None and ex.name in ("c", "python"):
             options["t_end"] = t_end
-    elif comps:
-        raise ArgumentError(f"format `{ex.name}` takes no protocol (--pulse/--hold)")
+        elif args.t_end is not None:
+            raise ArgumentError(f"--t-end is the end of the window of a protocol: give --pulse or --hold too (the "
+                                f"{ex.name} export of a scheme without a protocol has no end time)")
     if args.voltage is not None:
         if ex.name != "nmodl":
             raise ArgumentError("`--voltage` applies to --format nmodl only")
@@ -151,11 +169,15 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("model", help="a scheme file (.txt, .json, .xml) or a library model (MODULE[.BUILDER][:SET])")
     p.add_argument("--format", "-f", required=True, choices=sorted(formats()), help="output format")
     p.add_argument("--output", "-o", required=True, help="output file ('-' for standard output)")
-    p.add_argument("--t-end", type=float, default=None, help="end of the protocol window (the scheme's time unit)")
+    p.add_argument("--t-end", type=float, default=None,
+                   help="end of the simulated window (the scheme's time unit): needed with --pulse/--hold for "
+                        "sbml and nmodl; c and python also take it alone")
     p.add_argument("--pulse", action="append", type=_pulse, metavar="INPUT=T1,T2,...",
                    help="square pulses on an input at these times; repeatable")
-    p.add_argument("--pulse-amplitude", type=float, default=1.0, help="pulse amplitude (default 1, model units)")
-    p.add_argument("--pulse-width", type=float, default=1.0, help="pulse width (default 1, model time unit)")
+    p.add_argument("--pulse-amplitude", type=float, default=None,
+                   help="with --pulse: pulse amplitude (default 1, the input's unit)")
+    p.add_argument("--pulse-width", type=float, default=None,
+                   help="with --pulse: pulse width (default 1, the scheme's time unit)")
     p.add_argument("--hold", action="append", type=_hold, metavar="INPUT=VALUE",
                    help="clamp an input to a value from t = 0; repeatable")
     p.add_argument("--voltage", choices=("v", "pointer", "parameter"), default=None,

@@ -18,13 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_subcommands", "cmd_fit"]
+__all__ = ["add_subcommands", "cmd_fit", "DEFAULT_CONNECT_TIMEOUT"]
+
+#: Seconds ``--scheduler`` waits for the dask scheduler unless ``--connect-timeout`` says otherwise.
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 def cmd_fit(args) -> int:
     """Run ``nmdakin fit`` with parsed ``args``; returns the exit status."""
     from kinetics.io import check_output_path
-    from kinetics.errors import KineticsError
+    from kinetics.errors import ArgumentError, KineticsError
     from kinetics.executor import check_scheduler_address, connect_scheduler
     from kinetics.fitting import read_experiment
 
@@ -38,12 +41,18 @@ def cmd_fit(args) -> int:
         check_input_path(args.experiment, "experiment file")
         check_output_path(args.json, "JSON")
         check_output_path(args.plot, "figure", figure=True)
+        if args.scheduler and args.workers is not None:
+            raise ArgumentError("--workers sets the local processes; with --scheduler the cluster's workers run "
+                                "the fit: give one of them")
+        if args.connect_timeout is not None and not args.scheduler:
+            raise ArgumentError("--connect-timeout applies to --scheduler ADDRESS only")
         if args.scheduler:
             check_scheduler_address(args.scheduler)
         exp = read_experiment(args.experiment, resolve_builder=scheme_builder)
         executor = None
         if args.scheduler:
-            client = connect_scheduler(args.scheduler, timeout=args.connect_timeout)
+            timeout = DEFAULT_CONNECT_TIMEOUT if args.connect_timeout is None else args.connect_timeout
+            client = connect_scheduler(args.scheduler, timeout=timeout)
             executor = client
         elif args.workers is not None:
             executor = "serial" if args.workers == 1 else args.workers
@@ -97,10 +106,12 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--seed", type=int, help="seed of the start design (overrides the file)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a dask.distributed scheduler (e.g. tcp://127.0.0.1:8786) instead of local processes")
-    p.add_argument("--connect-timeout", type=float, default=10.0,
-                   help="seconds to wait for the dask scheduler of --scheduler (default 10)")
+    p.add_argument("--connect-timeout", type=float, default=None,
+                   help=f"with --scheduler: seconds to wait for the dask scheduler (default "
+                        f"{DEFAULT_CONNECT_TIMEOUT:g})")
     p.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="local worker processes (default: the file's `workers`, else every core; 1: this process)")
+                   help="local worker processes, not with --scheduler (default: the file's `workers`, else every "
+                        "core; 1: this process)")
     p.add_argument("--no-profiles", action="store_true", help="skip likelihood profiles (Wald intervals only)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--progress", action="store_true", help="always show progress bars")

@@ -64,6 +64,9 @@ def cmd_simulate(args) -> int:
         raise ArgumentError(f"--points must be between 2 and {MAX_POINTS}, got {args.points}")
     if args.file.lower().endswith((".xml", ".sbml")):
         return simulate_sbml(args)
+    if getattr(args, "amounts", None):
+        raise ArgumentError("--amounts applies to SBML files (.xml, .sbml) only: the species of a kinetics scheme "
+                            "are written in the units they declare")
 
     if args.file.lower().endswith(".json"):
         from kinetics.jsonformat import read_json
@@ -117,7 +120,7 @@ def simulate_sbml(args) -> int:
     cols = list(df.columns)
     lines = [",".join(cols)]
     for row in df.itertuples(index=False):
-        lines.append(",".join(repr(float(x)) for x in row))
+        lines.append(",".join(repr(float(x) + 0.0) for x in row))       # + 0.0: no "-0.0"
     atomic_write_text(args.csv, "\n".join(lines) + "\n")
     print(f"wrote {args.csv}: {len(df)} rows, columns {', '.join(cols)}")
     return 0

@@ -83,6 +83,8 @@ def cmd_fit(args) -> int:
     check_output_path(args.plot, "figure", figure=True)
     if (args.open is None) == (args.conductance is None):
         raise ArgumentError("say which states are open: --open STATE,... or --conductance OBSERVABLE")
+    if args.agonist and not args.plot:
+        raise ArgumentError("--agonist adds a panel to the figure: give --plot PNG too")
     scheme = _read_scheme(args.scheme)
     record = read_record(args.record)
     inputs = dict(args.input or [])

@@ -24,9 +24,10 @@ import argparse
 import math
 import re
 
-from ._common import check_output, write_json
+from ._common import check_output, refuse_options, write_json
 
-__all__ = ["add_subcommands", "parse_dt", "cmd_stdp", "cmd_frequency", "MAX_POINTS", "METHOD_HELP"]
+__all__ = ["add_subcommands", "parse_dt", "cmd_stdp", "cmd_frequency", "MAX_POINTS", "METHOD_HELP",
+           "STOCHASTIC_METHODS"]
 
 #: Help of ``--method`` (the models' methods: ``nmdakin models``).
 METHOD_HELP = (
@@ -85,6 +86,33 @@ def _flatten(lists) -> list:
     return [x for sub in lists for x in sub]
 
 
+#: The methods whose result is random: only they take --seed, --synapses and --step.
+STOCHASTIC_METHODS = ("sde",)
+
+
+def _resolve_names(args) -> None:
+    """Match --model, --method, --condition and --set without case where that is unambiguous (``SDE`` -> ``sde``,
+    ``ap5`` -> ``AP5``, ``l5`` -> ``L5``), and refuse the stochastic options of a deterministic method; an unknown
+    name is passed on, for the model's own error with a suggestion."""
+    from kinetics.errors import resolve_name
+    from models import registry
+
+    model = registry.get(args.model, kind="plasticity")
+    args.model = model.name
+    if args.method is not None:
+        args.method = resolve_name(args.method, [*model.methods, *model.method_aliases]) or args.method
+    if args.condition is not None:
+        args.condition = resolve_name(args.condition, model.conditions) or args.condition
+    if args.set is not None:
+        args.set = resolve_name(args.set, model.set_names()) or args.set
+    method = model.check_method(args.method)
+    if method not in STOCHASTIC_METHODS:
+        refuse_options([flag for flag, value in (("--seed", args.seed), ("--synapses", args.synapses),
+                                                 ("--step", args.step)) if value is not None],
+                       f"to a stochastic method ({', '.join(STOCHASTIC_METHODS)})",
+                       f"`{model.name}` with method `{method}` is deterministic")
+
+
 def _options(args) -> dict:
     out = {}
     if getattr(args, "synapses", None) is not None:
@@ -107,6 +135,7 @@ def cmd_stdp(args) -> int:
 
     json_path = check_output(args.json, "JSON")
     plot_path = check_output(args.plot, "figure")
+    _resolve_names(args)
     result = stdp(args.model, args.set, dt_ms=_flatten(args.dt), freq_hz=args.freq, pairs=args.pairs,
                   method=args.method, condition=args.condition, seed=args.seed, **_options(args))
     write_json(json_path, result)
@@ -129,6 +158,7 @@ def cmd_frequency(args) -> int:
 
     json_path = check_output(args.json, "JSON")
     plot_path = check_output(args.plot, "figure")
+    _resolve_names(args)
     result = frequency(args.model, args.set, dt_ms=_flatten(args.dt), freq_hz=args.freq, pairs=args.pairs,
                        bursts=args.bursts, burst_period_ms=args.burst_period, method=args.method,
                        condition=args.condition, seed=args.seed, **_options(args))
@@ -153,7 +183,7 @@ def _common(p, *, default_dt, dt_help):
                    help=dt_help)
     p.add_argument("--method", default=None, help=METHOD_HELP)
     p.add_argument("--condition", default=None, help="experimental condition (default: control)")
-    p.add_argument("--seed", type=int, default=None, help="random seed for stochastic methods")
+    p.add_argument("--seed", type=int, default=None, help="random seed (stochastic methods: sde)")
     p.add_argument("--synapses", type=int, default=None, metavar="N",
                    help="SDE ensemble: synapses per initial state")
     p.add_argument("--step", type=float, default=None, metavar="MS", help="SDE: largest time step (ms)")

@@ -11,9 +11,12 @@
 """
 from __future__ import annotations
 
-from ._common import check_output, write_json
+from ._common import check_output, refuse_options, write_json
 
-__all__ = ["add_subcommands", "cmd_synapse_fit"]
+__all__ = ["add_subcommands", "cmd_synapse_fit", "DEFAULT_STARTS"]
+
+#: Number of local fits unless ``--starts`` says otherwise.
+DEFAULT_STARTS = 4
 
 
 def _print_comparison(comps) -> None:
@@ -36,11 +39,15 @@ def cmd_synapse_fit(args) -> int:
     json_path = check_output(args.json, "JSON")
     plot_path = check_output(args.plot, "figure")
     if args.check:
+        refuse_options([flag for flag, value in (("--starts", args.starts), ("--no-profiles", args.no_profiles or None),
+                                                 ("--progress", args.progress)) if value is not None],
+                       "to a fit", "--check compares the shipped sets without fitting")
         comps = [sf.compare("L5"), sf.compare("L5_hand")]
         _print_comparison(comps)
         payload = {"comparisons": comps}
     else:
-        result = sf.run_fit(n_starts=args.starts, profiles=not args.no_profiles, progress=args.progress)
+        result = sf.run_fit(n_starts=DEFAULT_STARTS if args.starts is None else args.starts,
+                            profiles=not args.no_profiles, progress=args.progress)
         print(result.report())
         payload = sf.fit_record(result)
     if plot_path is not None:
@@ -68,8 +75,8 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--plot", default=None, metavar="PNG", help="also write a figure of data and model")
     p.add_argument("--check", action="store_true", help="no fit: compare the shipped sets L5 and L5_hand with the "
                                                         "data (about 15 s)")
-    p.add_argument("--starts", type=positive_int, default=4, metavar="N",
-                   help="local fits: the hand set and N-1 Latin-hypercube starts (default 4)")
+    p.add_argument("--starts", type=positive_int, default=None, metavar="N",
+                   help=f"local fits: the hand set and N-1 Latin-hypercube starts (default {DEFAULT_STARTS})")
     p.add_argument("--no-profiles", action="store_true", help="skip the likelihood profiles (Wald intervals only)")
     p.add_argument("--progress", action="store_true", default=None, help="progress bars even when not on a "
                                                                           "terminal")
