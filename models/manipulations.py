@@ -9,19 +9,19 @@ touches components that exist, so the same modifier works on the presynaptic
 scheme (:func:`models.presynaptic_tltd.presynaptic`) and on the composed
 synapse (``models.synapse``), which shares the names below:
 
-=================  ============================================================
-name in a scheme   meaning
-=================  ============================================================
-pre_NMDAR_density  presynaptic NMDA receptors (1 wild type, 0 GluN1 deleted)
-post_NMDAR_density postsynaptic NMDA receptors (1 wild type, 0 GluN1 deleted)
-RIM1ab             RIM1alpha/beta present (1) or deleted (0)
-AP5, CK7, MK801,   bath drug concentrations, mM (inputs)
+==================  ============================================================
+name in a scheme    meaning
+==================  ============================================================
+pre_NMDAR_density   presynaptic NMDA receptors (1 wild type, 0 GluN1 deleted)
+post_NMDAR_density  postsynaptic NMDA receptors (1 wild type, 0 GluN1 deleted)
+RIM1ab              RIM1alpha/beta present (1) or deleted (0)
+AP5, CK7, MK801,    bath drug concentrations, mM (inputs)
 SP600125
-peptide_pre        JNK2-STX1a blocking peptide in the presynaptic cell, mM
-peptide_post       the same peptide in the postsynaptic cell, mM (only a scheme
-                   with a postsynaptic JNK2-STX1a target declares it; none of
-                   nmdakin's schemes does, see ``JNK2_STX1a_peptide_post``)
-=================  ============================================================
+peptide_pre         JNK2-STX1a blocking peptide in the presynaptic cell, mM
+peptide_post        the same peptide in the postsynaptic cell, mM (only a scheme
+                    with a postsynaptic JNK2-STX1a target declares it; none of
+                    nmdakin's schemes does, see ``JNK2_STX1a_peptide_post``)
+==================  ============================================================
 
 :data:`CONDITIONS` maps the condition names of the pharmacology table
 (``control, pre_GluN1_KO, post_GluN1_KO, MK801, 7CK, AP5, SP600125,

@@ -179,7 +179,7 @@ def one_compartment(drug, *, units: kx.UnitSystem | None = None, prefix: str = "
 
 
 def dosing_times(days: int, *, start_day: float = 0.0, interval_days: float = 1.0) -> np.ndarray:
-    """Injection times (days): ``start_day + k * interval_days`` for ``k = 0 .. days-1``."""
+    """Injection times (days): ``start_day + k * interval_days`` for ``k = 0, 1, ..., days - 1``."""
     if isinstance(days, bool) or int(days) != days or days < 0:
         raise ArgumentError(f"`days` must be a non-negative integer, got {days!r}")
     if not (math.isfinite(interval_days) and interval_days > 0):

@@ -9,7 +9,7 @@ that compose (through shared names) with the Tsodyks-Markram release model of
 :mod:`models.tsodyks_markram` into :func:`presynaptic`.
 
 Steps (each a builder returning a :class:`kinetics.Scheme`)
----------------------------------------------------------
+-----------------------------------------------------------
 1. :func:`prenmdar` — glutamate released by the presynaptic spike (input
    ``glu_pre``, 1 mM x 1 ms per spike) binds the two GluN2 sites of presynaptic
    NMDA receptors (autoreceptors); D-AP5 competes for the same sites. States

@@ -7,16 +7,16 @@ so is each module named in ``_ELSEWHERE`` (the SBML writer,
 :mod:`kinetics.sbml.write`, lives next to its reader). Adding a format means
 adding one module.
 
-=========  ======  =====================================================================
-format     suffix  what it is (peer that checks it in the tests)
-=========  ======  =====================================================================
-``latex``  .tex    ODEs, reaction scheme, parameter table with units and sources (LaTeX)
-``sbml``   .xml    SBML Level 3 Version 2 via python-libsbml; protocols as events (libRoadRunner)
-``nmodl``  .mod    NEURON mechanism: KINETIC/DERIVATIVE, NET_RECEIVE pulses (nrnivmodl + NEURON)
-``c``      .c      self-contained C99: RHS, Jacobian, protocol, the native DOPRI5/RODAS4 integrator
-``python`` .py     standalone numpy/scipy module reproducing the simulation (python)
-``json``   .json   lossless scheme (``kinetics.read_json`` reads it back exactly)
-=========  ======  =====================================================================
+==========  ======  =====================================================================
+format      suffix  what it is (peer that checks it in the tests)
+==========  ======  =====================================================================
+``latex``   .tex    ODEs, reaction scheme, parameter table with units and sources (LaTeX)
+``sbml``    .xml    SBML Level 3 Version 2 via python-libsbml; protocols as events (libRoadRunner)
+``nmodl``   .mod    NEURON mechanism: KINETIC/DERIVATIVE, NET_RECEIVE pulses (nrnivmodl + NEURON)
+``c``       .c      self-contained C99: RHS, Jacobian, protocol, the native DOPRI5/RODAS4 integrator
+``python``  .py     standalone numpy/scipy module reproducing the simulation (python)
+``json``    .json   lossless scheme (``kinetics.read_json`` reads it back exactly)
+==========  ======  =====================================================================
 
 Exports that reproduce a simulation on their own (``sbml``, ``nmodl``,
 ``python``, ``c``) take ``protocol=`` (a :class:`kinetics.protocol.Protocol`)
