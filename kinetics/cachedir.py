@@ -2,7 +2,9 @@
 
 Compiled models live in :func:`kinetics.native.default_cache_dir` (``$NMDAKIN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/nmdakin``, else ``~/.cache/nmdakin``) as ``nk_<key>.so`` with its manifest ``nk_<key>.json``, the
-generated source ``nk_<key>.c`` and a build lock ``nk_<key>.lock``. :func:`cache_info` counts them;
+generated source ``nk_<key>.c`` and a build lock ``nk_<key>.lock``; the numba JIT path (:mod:`kinetics.jit`) keeps
+its generated modules (``.py``) and numba's cache files (``.nbi``, ``.nbc``) in the subfolder ``numba``.
+:func:`cache_info` counts them;
 :func:`clear_cache` removes them. Only regular files of the user named like cache entries are counted or removed:
 nothing else in the folder is touched, and an entry another process is building (its lock held) is left alone.
 A cleared cache costs one compilation per model the next time it is used.
@@ -33,6 +35,9 @@ __all__ = ["CacheInfo", "cache_info", "clear_cache", "ENTRY_NAME"]
 #: Names of the files the package writes into the cache folder.
 ENTRY_NAME = re.compile(r"nk_([0-9a-f]{40})\.(so|dylib|dll|json|c|lock)")
 _LIBRARY_SUFFIXES = ("so", "dylib", "dll")
+#: The JIT path's subfolder (:mod:`kinetics.jit.diskcache`) and the names of the files it holds.
+JIT_SUBFOLDER = "numba"
+JIT_ENTRY_NAME = re.compile(r"[A-Za-z0-9_.\-]+\.(py|nbi|nbc)")
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,16 @@ def _folder(directory) -> Path:
     return Path(directory).expanduser()
 
 
-def _entries(folder: Path):
-    """``(path, key, suffix, stat)`` of the user's regular files named like cache entries."""
+def _entries(folder: Path, pattern=ENTRY_NAME):
+    """``(path, key, suffix, stat)`` of the user's regular files named like cache entries (``key`` is ``None``
+    for the JIT path's files), those of the ``numba`` subfolder included."""
     try:
         names = os.listdir(folder)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     uid = os.getuid() if hasattr(os, "getuid") else None
     for name in sorted(names):
-        m = ENTRY_NAME.fullmatch(name)
+        m = pattern.fullmatch(name)
         if m is None:
             continue
         path = folder / name
@@ -78,7 +84,9 @@ def _entries(folder: Path):
             continue
         if not stat.S_ISREG(st.st_mode) or (uid is not None and st.st_uid != uid):
             continue
-        yield path, m.group(1), m.group(2), st
+        yield (path, m.group(1), m.group(2), st) if pattern is ENTRY_NAME else (path, None, m.group(1), st)
+    if pattern is ENTRY_NAME and not os.path.islink(folder / JIT_SUBFOLDER):
+        yield from _entries(folder / JIT_SUBFOLDER, JIT_ENTRY_NAME)
 
 
 def cache_info(directory=None) -> CacheInfo:
@@ -124,7 +132,7 @@ def clear_cache(directory=None) -> tuple[int, int]:
     folder = _folder(directory)
     removed, freed, busy = 0, 0, set()
     for path, key, _suffix, st in list(_entries(folder)):
-        if key in busy or _being_built(folder, key):
+        if key is not None and (key in busy or _being_built(folder, key)):
             busy.add(key)
             continue
         try:

@@ -44,7 +44,7 @@ from typing import Mapping
 import numpy as np
 
 from .cache import LRUCache
-from .errors import ArgumentError, SchemeError, did_you_mean
+from .errors import ArgumentError, CompilerError, SchemeError, did_you_mean
 from .scheme import Scheme, as_scheme
 
 __all__ = ["CompiledModel", "compile"]
@@ -53,6 +53,8 @@ __all__ = ["CompiledModel", "compile"]
 _NATIVE = LRUCache("native solvers", maxsize=64)
 _SENSITIVITY = LRUCache("sensitivity systems", maxsize=32)
 _NUMPY = LRUCache("numpy functions", maxsize=64)
+#: Failed native builds: (structure key, $CC, $NMDAKIN_CACHE_DIR) -> the CompilerError (not retried).
+_NATIVE_FAILED: dict = {}
 
 
 def compile(model) -> "CompiledModel":  # noqa: A001 - the engine's verb, as in "compile a scheme"
@@ -148,7 +150,9 @@ class CompiledModel:
         >>> [float(v) for v in kx.compile(s).observable_function()(0.0, [3.0], [1.0], [])[0]]
         [6.0]
         """
-        solver = _NATIVE.get(self.key)
+        from .jit import cached_solver
+
+        solver = _NATIVE.get(self.key) or cached_solver(self.key)
         if getattr(solver, "n_observables", -1) >= 0:
             return solver.observables
         return self.numpy.observables
@@ -298,11 +302,20 @@ class CompiledModel:
 
     # ------------------------------------------------------------------ solvers
     def native_solver(self):
-        """The loaded native solver (generated, compiled and cached on first use; raises
-        :class:`~kinetics.errors.CompilerError` when no working C compiler is available).
+        """The loaded solver of the engine's integrator: the native C library (generated, compiled and cached on
+        first use), or the numba JIT solver (:mod:`kinetics.jit`, the same interface) when the backend is not
+        ``native`` (:mod:`kinetics.jit.backend`: no working C compiler, or ``$NMDAKIN_BACKEND``).
 
         The library is looked up in the on-disk cache by :meth:`code_identity` first: the equations are derived
-        and the C source generated only to build a missing (or rejected) entry."""
+        and the C source generated only to build a missing (or rejected) entry. If that build fails under the
+        ``auto`` backend (the compiler works but not for this model, or no folder can hold the library), this
+        model uses the JIT path, with one warning; with ``NMDAKIN_BACKEND=native`` it raises
+        :class:`~kinetics.errors.CompilerError`."""
+        from .jit import backend, model_solver
+
+        if backend.resolve() != "native":
+            return model_solver(self)
+
         def build():
             from . import native
             from .codegen import c_source
@@ -311,15 +324,41 @@ class CompiledModel:
             return native.NativeSolver(path, len(self.state_names), len(self.parameter_names),
                                        len(self.input_names))
 
-        return _NATIVE.get_or_build(self.key, build)
+        failure_key = self._failure_key()
+        try:
+            if failure_key in _NATIVE_FAILED:
+                raise _NATIVE_FAILED[failure_key]
+            return _NATIVE.get_or_build(self.key, build)
+        except CompilerError as exc:
+            _NATIVE_FAILED[failure_key] = exc
+            if backend.requested() != "auto":
+                raise
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "the C compiler failed"
+            backend.warn_once(("model", failure_key, reason),
+                              f"the native solver of scheme `{self.scheme.name}` could not be built ({reason}): "
+                              f"using the numba JIT path for it")
+            return model_solver(self)
+
+    def _failure_key(self) -> tuple:
+        """What a failed native build of this model depends on (not retried in the process while it holds)."""
+        import os
+
+        return self.key, os.environ.get("CC"), os.environ.get("NMDAKIN_CACHE_DIR")
 
     def sensitivity_solver(self, parameters=(), initial=()):
         """The :class:`~kinetics.fitting.sensitivity.SensitivitySystem` for forward sensitivities with respect to
-        ``parameters`` (names) and the initial values of ``initial`` (species), compiled on first use."""
+        ``parameters`` (names) and the initial values of ``initial`` (species), compiled on first use: in C, or
+        on the numba JIT path when :meth:`native_solver` is a JIT solver (the backend is not ``native``, or this
+        model's native build failed)."""
         from .fitting.sensitivity import SensitivitySystem
+        from .jit import backend, sensitivity_system
 
         system = self.system
         parameters, initial = tuple(parameters), tuple(initial)
+        if backend.resolve() != "native" or (backend.requested() == "auto"
+                                             and self._failure_key() in _NATIVE_FAILED):
+            return _SENSITIVITY.get_or_build((self.key, parameters, initial, "jit"),
+                                             lambda: sensitivity_system(system, parameters, initial))
         return _SENSITIVITY.get_or_build((self.key, parameters, initial),
                                          lambda: SensitivitySystem(system, parameters, initial))
 

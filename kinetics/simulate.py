@@ -6,11 +6,13 @@ Methods
     The native fast path (:mod:`kinetics.native`): the whole integration loop in
     C, compiled once per scheme structure. Each segment starts with Dormand–Prince
     5(4) and switches to an L-stable Rosenbrock method (with the analytic Jacobian)
-    when stiffness is detected. Falls back to scipy ``LSODA`` with a warning when
-    no C compiler is available or the model's library cannot be built (a broken
-    compiler, no usable folder).
+    when stiffness is detected. Without a working C compiler the same integrator
+    runs compiled by numba (:mod:`kinetics.jit`, one warning says so);
+    ``$NMDAKIN_BACKEND`` (``auto``, ``native``, ``jit``, ``scipy``) forces a path
+    (:mod:`kinetics.jit.backend`). scipy ``LSODA`` is the last resort, with a
+    warning, when neither can be built.
 ``"dopri5"``, ``"rodas"``
-    The native explicit or Rosenbrock method alone.
+    The native explicit or Rosenbrock method alone (in C or on the JIT path).
 ``"LSODA"``, ``"BDF"``, ``"Radau"``, ``"RK45"``, ``"DOP853"``, ``"RK23"``
     scipy's ``solve_ivp`` with lambdified RHS and analytic Jacobian.
 
@@ -55,8 +57,7 @@ _NATIVE_STATS = {"n_steps": "steps", "n_rejected": "rejected_steps", "n_rhs": "r
                  "n_jac": "jacobian_evaluations", "n_lu": "lu_decompositions", "n_segments": "segments",
                  "n_switches": "stiffness_switches", "n_rodas_steps": "rodas_steps"}
 
-_warned_fallback = False
-_native_failures: dict = {}     # (structure key, $CC) -> the CompilerError of a failed build (not retried)
+_native_failures: dict = {}     # (structure key, $CC, $NMDAKIN_BACKEND) -> the CompilerError of a failed build
 _native_warned: set = set()
 
 
@@ -131,10 +132,11 @@ def _time_grid(t0, t_end, t_eval, n_points=None, n_columns: int = 1) -> tuple[fl
 
 
 def _native_or_fallback(model: CompiledModel, method: str, resolved: str):
-    """``(solver, resolved)``: the native solver of ``model``, or ``(None, "LSODA")`` with a warning when it
-    cannot be built (a broken compiler, no usable folder) and ``method`` is ``"auto"``; an explicitly requested
-    native method re-raises the :class:`CompilerError`."""
-    failure_key = (model.key, os.environ.get("CC"))
+    """``(solver, resolved)``: the engine's solver of ``model`` (native C, or the numba JIT path, see
+    :meth:`CompiledModel.native_solver`), or ``(None, "LSODA")`` with a warning when neither can be built (with
+    ``NMDAKIN_BACKEND=native`` and a broken compiler, or a model numba cannot compile) and ``method`` is
+    ``"auto"``; an explicitly requested native method re-raises the :class:`CompilerError`."""
+    failure_key = (model.key, os.environ.get("CC"), os.environ.get("NMDAKIN_BACKEND"))
     try:
         if failure_key in _native_failures:
             raise _native_failures[failure_key]
@@ -152,20 +154,14 @@ def _native_or_fallback(model: CompiledModel, method: str, resolved: str):
 
 
 def _resolve_method(method: str) -> str:
-    global _warned_fallback
+    """The method to run: a native method name stays (its solver, C or JIT, is chosen by
+    :meth:`CompiledModel.native_solver`), except ``"auto"`` under ``NMDAKIN_BACKEND=scipy``, which is LSODA."""
     if method in NATIVE_METHODS:
-        from . import native
+        from .jit import backend
 
-        if native.compiler_available():
-            return method
-        if method != "auto":
-            raise CompilerError(f"method `{method}` needs a C compiler (set $CC or install gcc); "
-                                f"use one of {SCIPY_METHODS} instead")
-        if not _warned_fallback:
-            warnings.warn("no C compiler found: kinetics falls back to scipy LSODA (slower); install gcc for the "
-                          "native fast path", RuntimeWarning, stacklevel=3)
-            _warned_fallback = True
-        return "LSODA"
+        if method == "auto" and backend.resolve() == "scipy":
+            return "LSODA"
+        return method
     if method in SCIPY_METHODS:
         return method
     raise ArgumentError(f"unknown method `{method}`" + did_you_mean(method, list(NATIVE_METHODS) + list(SCIPY_METHODS))

@@ -49,3 +49,18 @@ def test_missing_folder_and_held_lock(tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX)
         assert clear_cache(tmp_path) == (1, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"nk_{key}.{s}" for s in ("json", "lock", "so")]
+
+
+def test_the_jit_paths_files_are_counted_and_cleared(tmp_path):
+    # kinetics.jit.diskcache keeps generated modules and numba's index/data files in <cache>/numba
+    jit = tmp_path / "numba"
+    jit.mkdir()
+    for name, size in (("integrator.solve-782.py311.nbi", 3), ("integrator.solve-782.py311.1.nbc", 5),
+                       ("model_0123abcd.py", 7)):
+        (jit / name).write_bytes(b"x" * size)
+    (jit / "notes.txt").write_text("mine")
+    (tmp_path / f"nk_{'c' * 40}.so").write_bytes(b"y" * 11)
+    info = cache_info(tmp_path)
+    assert (info.n_models, info.n_files, info.bytes) == (1, 4, 26)
+    assert clear_cache(tmp_path) == (4, 26)
+    assert [p.name for p in jit.iterdir()] == ["notes.txt"] and cache_info(tmp_path).n_files == 0

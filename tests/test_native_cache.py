@@ -473,10 +473,12 @@ def test_really_read_only_mount_falls_back(tmp_path):
 
 
 def test_broken_compiler_falls_back_to_lsoda_in_simulate(tmp_path, monkeypatch):
-    """CC=/bin/false: simulate (method "auto") warns and uses LSODA; its result equals the native one."""
+    """CC=/bin/false with NMDAKIN_BACKEND=native (never the numba JIT path, see tests/test_jit.py): simulate
+    (method "auto") warns and uses LSODA; its result equals the native one."""
     sim = sys.modules["kinetics.simulate"]
     s = decay_scheme("Afalse")              # a structure not built before in this process
     t = np.linspace(0.0, 4.0, 9)
+    monkeypatch.setenv("NMDAKIN_BACKEND", "native")
     monkeypatch.setenv("CC", "/bin/false")
     monkeypatch.setenv("NMDAKIN_CACHE_DIR", str(tmp_path / "false"))
     with pytest.warns(RuntimeWarning, match=r"native solver could not be built \(C compilation failed.*LSODA"):
@@ -502,6 +504,7 @@ def test_broken_compiler_falls_back_to_lsoda_in_simulate(tmp_path, monkeypatch):
 
 def test_broken_compiler_is_a_clear_compiler_error_for_fitting(tmp_path, monkeypatch):
     import kinetics
+    monkeypatch.setenv("NMDAKIN_BACKEND", "native")      # without it, the JIT path (tests/test_jit.py)
     monkeypatch.setenv("CC", "/bin/false")
     with pytest.raises(CompilerError, match=r"C compilation failed \(exit status 1\): /bin/false"):
         build(decay_source("false"), cache_dir=tmp_path)

@@ -29,7 +29,7 @@ KINETICS_MODULES = (
     "kinetics.singlechannel", "kinetics.singlechannel.records", "kinetics.data", "kinetics.exporters",
     "kinetics.exporters.latex", "kinetics.exporters.c", "kinetics.exporters.nmodl", "kinetics.exporters.python",
     "kinetics.sbml", "kinetics.sbml.read", "kinetics.sbml.write", "kinetics.units", "kinetics.dimensions",
-    "kinetics.errors", "kinetics.executor", "kinetics.cachedir",
+    "kinetics.errors", "kinetics.executor", "kinetics.cachedir", "kinetics.jit", "kinetics.jit.backend",
 )
 
 #: The public names of modules without ``__all__`` (the export formats: their docstring is the documentation).

@@ -75,13 +75,8 @@ class _Runtime:
     """Per-process compiled state of an Objective (never pickled)."""
 
     def __init__(self, obj: "Objective"):
-        from ..native import compiler_available
-
-        if not compiler_available():
-            from ..errors import CompilerError
-
-            raise CompilerError("fitting needs a C compiler for the native solver and its sensitivity "
-                                "equations (set $CC or install gcc/clang)")
+        # The model's solvers run in C, or on the numba JIT path without a working C compiler
+        # (CompiledModel.native_solver / sensitivity_solver, kinetics.jit).
         from .sensitivity import augmented_segments
 
         model = obj.compiled
