@@ -724,3 +724,18 @@ def test_concurrent_solves_from_threads(rober):
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda k: rober.solve(k, [1.0, 0, 0], sa, t_out)[0], ks))
     assert all(np.array_equal(a, b) for a, b in zip(expected, got))
+
+
+def test_posix_math_constants_compile_under_c99():
+    """sympy's C printer writes log(2) as M_LN2, 1/pi as M_1_PI...: POSIX names that -std=c99 hides (the PEtab
+    Elowitz model failed to build on M_LN2); the generated code defines them when missing."""
+    import math
+
+    import kinetics as kx
+
+    rate = "k*log(2)*log(10)*sqrt(2)/pi + k*exp(1)/sqrt(pi) - k*sqrt(2)/2"
+    s = kx.Scheme("posix_constants", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("k", 1.0, "1/ms")],
+                  reactions=[kx.reaction("A ->", rate)])
+    k = math.log(2) * math.log(10) * math.sqrt(2) / math.pi + math.e / math.sqrt(math.pi) - math.sqrt(2) / 2
+    res = kx.simulate(s, t_end=1.0, n_points=3, rtol=1e-12, atol=1e-14)
+    assert res["A"][-1] == pytest.approx(math.exp(-k), rel=1e-9)

@@ -47,7 +47,7 @@ from importlib import resources
 
 import sympy
 
-from ..codegen import CPrinter, c_source
+from ..codegen import MATH_CONSTANTS, CPrinter, c_source
 from ..errors import ArgumentError
 from ..escape import c_comment as _comment
 from ..escape import c_string as _cstr
@@ -194,7 +194,7 @@ def export(scheme, *, protocol=None, t_end=None, prefix: str | None = None) -> s
     L.append(f" * Build: cc -O2 -std=c99 -D{P}_MAIN model.c -lm  ->  "
              "./a.out [n_points [t_end [rtol [atol [auto|dopri5|rodas]]]]] */")
     L += ["#include <math.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>",
-          "#ifndef M_PI", "#define M_PI 3.14159265358979323846", "#endif", "",
+          *MATH_CONSTANTS.splitlines(), "",
           "/* ======================= header ======================= */",
           f"#define {P}_NSTATE {ns}", f"#define {P}_NPARAM {npar}", f"#define {P}_NINPUT {nin}",
           f"#define {P}_NOBS {nobs}", f"#define {P}_NSEG {seg.n_segments}",
