@@ -6,7 +6,8 @@ rules — sympy) is derived into ODEs (:func:`derive`), compiled (numpy and a
 native C fast path), solved under a :class:`~kinetics.protocol.Protocol`
 by :func:`simulate` / :func:`sweep`, fitted to data by :func:`fit`
 (:mod:`kinetics.fitting`), and exported by :func:`export` (LaTeX, SBML, NMODL,
-C, Python, JSON) or read from SBML / JSON (:func:`read_sbml`, :func:`read_json`).
+C, Python, JSON) or read from SBML / JSON / NMODL (:func:`read_sbml`, :func:`read_json`,
+:func:`read_nmodl`); a model file of any format with the protocol it carries is read by :func:`read_model`.
 
 Examples
 --------
@@ -33,13 +34,15 @@ from .protocol import (Protocol, alpha, biexponential, exponential, jumps, pulse
                        regular_train, steps, wash_in, waveform)
 from .result import Result, SweepResult
 from .jsonformat import read_json
+from .io import ModelFile, read_model
 from .sbml import read_sbml, read_sbml_model
+from .nmodl import read_nmodl
 from .protocol.schedule import Schedule
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
 from .simulate import simulate, sweep
 from .steady import SteadyState, steady_state
 from .stochastic import ssa
-from .textformat import format_scheme, parse_scheme, read_scheme, write_scheme
+from .textformat import format_scheme, parse_model, parse_scheme, read_scheme, write_scheme
 from .units import UnitSystem
 
 __version__ = "0.1.0"
@@ -52,5 +55,6 @@ __all__ = [
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
     "export", "read_json", "Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor",
-    "as_executor", "connect_scheduler", "read_sbml", "read_sbml_model", "ssa",
+    "as_executor", "connect_scheduler", "read_sbml", "read_sbml_model", "ssa", "ModelFile", "read_model",
+    "parse_model", "read_nmodl",
 ]

@@ -16,6 +16,14 @@ Stale temporary files
     failure of the sweep never fails the write.
 
 :func:`check_output_path` is the up-front check the command line runs on every output path before any work.
+
+Model files
+    :func:`read_model` reads a model file of any format — the text syntax (:mod:`kinetics.textformat`), JSON
+    (:mod:`kinetics.jsonformat`) or SBML (:mod:`kinetics.sbml`) — as a :class:`ModelFile`: the scheme, the
+    protocol the file gives (text: protocol lines; JSON: ``"protocol"``; SBML: time-triggered events) and its
+    ``t_end``. It is the one reader of a model *with* its experiment; :func:`kinetics.read_scheme` and
+    :func:`kinetics.read_json` return a bare scheme and refuse a file that carries a protocol (as
+    :func:`kinetics.read_sbml` refuses events), so a protocol is never dropped silently.
 """
 from __future__ import annotations
 
@@ -25,16 +33,19 @@ import re
 import stat
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ArgumentError
+from .protocol import Protocol
 
 try:  # POSIX only; on Windows an open file cannot be deleted anyway
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_savefig", "check_output_path", "figure_format",
+__all__ = ["ModelFile", "read_model", "atomic_write_text", "atomic_write_bytes", "atomic_savefig", "check_output_path",
+           "figure_format",
            "STALE_TMP_SECONDS"]
 
 #: A leftover temporary file older than this (seconds since its last modification) may be deleted.
@@ -218,3 +229,100 @@ def atomic_savefig(fig, path, *, format: str | None = None, **kw) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, **kw)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+# --------------------------------------------------------------------------- model files
+@dataclass(frozen=True)
+class ModelFile:
+    """A model as a file gives it: the scheme, its protocol and the end of its simulated window.
+
+    Attributes
+    ----------
+    scheme : Scheme
+    protocol : Protocol
+        What drives the inputs and jumps the species (empty if the file gives none).
+    t_end : float or None
+        End of the simulated window (from ``0``) if the file gives one.
+    source : str or None
+        The file name.
+
+    Examples
+    --------
+    >>> import kinetics as kx
+    >>> m = kx.parse_model('''
+    ... scheme decay
+    ... species A = 1
+    ... parameter k = 1 [1/ms]
+    ... A -> ; k
+    ... jumps A times=[1] amount=1 mode=set
+    ... t_end 2
+    ... ''')
+    >>> res = kx.simulate(m.scheme, m.protocol, t_end=m.t_end, rtol=1e-10, atol=1e-12)
+    >>> round(float(res["A"][-1]), 6)      # reset to 1 at t = 1, then exp(-1)
+    0.367879
+    """
+
+    scheme: object
+    protocol: Protocol = field(default_factory=Protocol.empty)
+    t_end: float | None = None
+    source: str | None = None
+
+    def __post_init__(self):
+        from .errors import ProtocolError
+        from .scheme import Scheme
+
+        if not isinstance(self.scheme, Scheme):
+            raise ArgumentError(f"ModelFile: `scheme` must be a Scheme, got {type(self.scheme).__name__}")
+        if self.protocol is None:
+            object.__setattr__(self, "protocol", Protocol.empty())
+        if not isinstance(self.protocol, Protocol):
+            raise ProtocolError(f"ModelFile: `protocol` must be a Protocol, got {type(self.protocol).__name__}")
+        if self.t_end is not None:
+            t_end = float(self.t_end)
+            if not (t_end > 0 and t_end < float("inf")):
+                raise ArgumentError(f"ModelFile: `t_end` must be a finite number > 0, got {self.t_end!r}")
+            object.__setattr__(self, "t_end", t_end)
+
+
+def read_model(path, *, name: str | None = None) -> ModelFile:
+    """Read a model file with its protocol: text syntax, JSON (``.json``) or SBML (``.xml``, ``.sbml``).
+
+    Parameters
+    ----------
+    path : str or Path
+    name : str, optional
+        Text files only: the scheme's name, overriding the ``scheme`` line (default: that line, else the
+        file's stem).
+
+    Returns
+    -------
+    ModelFile
+        The scheme, the protocol (empty if the file gives none) and ``t_end`` (None if not given).
+
+    Raises
+    ------
+    ParseError
+        Bad content, with the line (text) or the field (JSON); see each format's reader.
+    FileNotFoundError
+
+    Examples
+    --------
+    >>> m = read_model("bind.txt")                                     # doctest: +SKIP
+    >>> res = kinetics.simulate(m.scheme, m.protocol, t_end=m.t_end)    # doctest: +SKIP
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if name is not None and suffix in (".json", ".xml", ".sbml"):
+        raise ArgumentError(f"read_model: `name` applies to text scheme files only, not `{p.name}`")
+    if suffix == ".json":
+        from .jsonformat import read_json_model
+
+        return read_json_model(p)
+    if suffix in (".xml", ".sbml"):
+        from .sbml import read_sbml_model
+
+        m = read_sbml_model(p)
+        return ModelFile(m.scheme, m.protocol, m.t_end, str(p))
+    from .textformat import _read_model_file
+
+    return _read_model_file(p, name)

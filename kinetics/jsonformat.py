@@ -20,9 +20,15 @@ Document layout (``"format": "nmdakin-scheme"``, ``"version": 1``)::
                       "forward", "reverse", "rate"}],           # expressions as text or null
      "observables": [{"name", "expr", "unit", "note"}],
      "rate_rules":  [{"species", "expr"}],
-     "check_units": false}                                      # only when the scheme opted out
+     "check_units": false,                                      # only when the scheme opted out
+     "protocol":    [{"kind": "pulses", "input", "times", "amplitude", "width"}, ...],   # only with a protocol
+     "t_end":       60000}                                      # only when given
 
-Infinite bounds are the strings ``"inf"`` and ``"-inf"`` (JSON has no infinity).
+Infinite bounds are the strings ``"inf"`` and ``"-inf"`` (JSON has no infinity). The protocol's components
+are the dicts of :mod:`kinetics.protocol.serialize` (the field table the text syntax uses too).
+A document with a protocol or ``t_end`` is read by :func:`read_json_model` (or :func:`kinetics.read_model`),
+which returns a :class:`kinetics.io.ModelFile`; :func:`read_json` returns a bare scheme and refuses such a
+document rather than drop its protocol.
 
 Examples
 --------
@@ -40,12 +46,16 @@ import math
 import re
 from pathlib import Path
 
-from .errors import ParseError, SchemeError, UnitError, short_repr
+from .errors import ParseError, ProtocolError, SchemeError, UnitError, did_you_mean, short_repr
 from .expressions import MAX_COEFFICIENT, format_expression, parse_expression
+from .io import ModelFile
+from .protocol import Protocol
+from .protocol.serialize import protocol_from_list, protocol_to_list
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
 from .units import UnitSystem
 
-__all__ = ["scheme_to_dict", "scheme_from_dict", "scheme_to_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["scheme_to_dict", "scheme_from_dict", "model_from_dict", "scheme_to_json", "read_json",
+           "read_json_model", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "nmdakin-scheme"
 FORMAT_VERSION = 1
@@ -90,8 +100,16 @@ def _expr(e):
     return None if e is None else format_expression(e)
 
 
-def scheme_to_dict(scheme: Scheme) -> dict:
-    """The scheme as a JSON-ready dict (layout in the module docstring)."""
+def scheme_to_dict(scheme: Scheme, *, protocol: Protocol | None = None, t_end: float | None = None) -> dict:
+    """The scheme (with a protocol and ``t_end`` if given) as a JSON-ready dict (layout in the module docstring)."""
+    extra = {}
+    if protocol is not None and len(protocol):
+        extra["protocol"] = protocol_to_list(protocol)
+    if t_end is not None:
+        t_end = float(t_end)
+        if not (math.isfinite(t_end) and t_end > 0):
+            raise ProtocolError(f"scheme_to_dict: `t_end` must be a finite number > 0, got {t_end!r}")
+        extra["t_end"] = t_end
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -111,12 +129,15 @@ def scheme_to_dict(scheme: Scheme) -> dict:
                         for o in scheme.observables],
         "rate_rules": [{"species": r.species, "expr": format_expression(r.expr)} for r in scheme.rate_rules],
         **({} if scheme.check_units else {"check_units": False}),
+        **extra,
     }
 
 
-def scheme_to_json(scheme: Scheme, indent: int | None = 1) -> str:
-    """The scheme as JSON text (see :func:`scheme_to_dict`)."""
-    return json.dumps(scheme_to_dict(scheme), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+def scheme_to_json(scheme: Scheme, indent: int | None = 1, *, protocol: Protocol | None = None,
+                   t_end: float | None = None) -> str:
+    """The scheme (with a protocol and ``t_end`` if given) as JSON text (see :func:`scheme_to_dict`)."""
+    data = scheme_to_dict(scheme, protocol=protocol, t_end=t_end)
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --------------------------------------------------------------------------- reading
@@ -175,11 +196,43 @@ class _Reader:
 
 
 def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
-    """Build a scheme from :func:`scheme_to_dict`'s layout, validating every field."""
+    """Build a scheme from :func:`scheme_to_dict`'s layout, validating every field. A document with a
+    protocol or ``t_end`` is refused: :func:`model_from_dict` reads it."""
+    model = model_from_dict(data, source)
+    if len(model.protocol) or model.t_end is not None:
+        raise ParseError("the document has a " + ("protocol" if len(model.protocol) else "`t_end`")
+                         + ", which a Scheme cannot hold: read it with kinetics.read_model(path) (or "
+                           "kinetics.jsonformat.read_json_model), which returns the scheme with its protocol",
+                         source=source)
+    return model.scheme
+
+
+def model_from_dict(data: dict, source: str | None = None) -> ModelFile:
+    """The scheme, protocol and ``t_end`` of a document in :func:`scheme_to_dict`'s layout, every field
+    validated (protocol components as in :func:`kinetics.protocol.serialize.component_from_dict`)."""
     rd = _Reader(source)
     top = rd.obj(data, "document", required=("format", "version", "name"),
                  optional=("description", "reference", "units", "species", "parameters", "inputs", "reactions",
-                           "observables", "rate_rules", "check_units"))
+                           "observables", "rate_rules", "check_units", "protocol", "t_end"))
+    scheme = _scheme_from_top(rd, top, source)
+    try:
+        protocol = protocol_from_list(top.get("protocol", []))
+    except ProtocolError as exc:
+        raise ParseError(str(exc), source=source) from None
+    for i, c in enumerate(protocol.components):
+        kind, names = ("species", scheme.species_names) if c._label == "jumps" else ("input", scheme.input_names)
+        if c.target not in names:
+            raise rd.fail(f"protocol[{i}]", f"`{c._label}` of unknown {kind} `{c.target}`"
+                          + did_you_mean(c.target, names))
+    t_end = top.get("t_end")
+    if t_end is not None:
+        t_end = rd.num(t_end, "t_end")
+        if not t_end > 0:
+            raise rd.fail("t_end", f"must be > 0 (the window starts at t = 0), got {t_end!r}")
+    return ModelFile(scheme, protocol, t_end, source)
+
+
+def _scheme_from_top(rd, top: dict, source) -> Scheme:
     if top["format"] != FORMAT_NAME:
         raise rd.fail("document", f"`format` is {top['format']!r}, expected {FORMAT_NAME!r}")
     if top["version"] != FORMAT_VERSION:
@@ -264,12 +317,38 @@ def scheme_from_dict(data: dict, source: str | None = None) -> Scheme:
 def read_json(source) -> Scheme:
     """Read a scheme written by ``export(scheme, "json")`` (a path, or the JSON text itself).
 
+    A document with a protocol is refused (a ParseError pointing to :func:`read_json_model`).
+
     Raises
     ------
     ParseError
         Malformed JSON, a document of another format, or any invalid field
         (the message names the field).
     """
+    data, name = _load(source)
+    return scheme_from_dict(data, source=name)
+
+
+def read_json_model(source) -> ModelFile:
+    """Read a model written by ``export(scheme, "json", protocol=..., t_end=...)`` (a path, or the JSON
+    text): the scheme, its protocol (empty if none) and ``t_end`` (None if none).
+
+    Examples
+    --------
+    >>> import kinetics as kx
+    >>> s = kx.Scheme("decay", species=[kx.Species("A", 1.0)], parameters=[kx.Parameter("k", 1.0, "1/ms")],
+    ...               reactions=[kx.reaction("A ->", "k")])
+    >>> text = scheme_to_json(s, protocol=kx.Protocol([kx.jumps("A", [1.0], 1.0)]), t_end=2.0)
+    >>> m = read_json_model(text)
+    >>> m.scheme == s, m.protocol.species, m.t_end
+    (True, ('A',), 2.0)
+    """
+    data, name = _load(source)
+    return model_from_dict(data, source=name)
+
+
+def _load(source):
+    """``(data, file name or None)`` of a JSON path or text, within the size and nesting limits."""
     name = None
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))
                                     and len(source) <= 4096 and "\n" not in source):
@@ -323,4 +402,4 @@ def read_json(source) -> Scheme:
         raise
     except ValueError as exc:  # e.g. Python's limit on integer digits
         raise ParseError(f"invalid JSON: {exc}", source=name) from None
-    return scheme_from_dict(data, source=name)
+    return data, name

@@ -51,6 +51,34 @@ Names (of the scheme and of every component) follow one rule,
 the expressions: ``ﬁ`` is ``fi``), then an ASCII identifier
 ``[A-Za-z_][A-Za-z0-9_]*`` that is not reserved and does not start with ``_``.
 
+Protocol
+--------
+A model file may carry its experiment: protocol lines (one component of
+:mod:`kinetics.protocol` each, in any order, mixed with the rest) and the end
+of the simulated window. Times and amplitudes are in the scheme's units::
+
+    pulses glu times=[10, 60, 110] amplitude=1 width=1     # square pulses added to an input
+    pulses glu times=train(5, 20, 200) amplitude=[1, 1, 0.5, 0.5, 0.5] width=1
+                                                           # train(N, FREQ_HZ[, T0]): N times, FREQ_HZ apart
+                                                           # from T0 (ms, regular_train); per-pulse lists
+    steps V times=[0, 50, 150] values=[-70, 0, -70]        # clamp (at most one steps/ramp per input)
+    # ramp V times=[0, 100, 250] values=[-70, -100, 50]    # or a piecewise-linear clamp instead
+    waveform V times=[10, 30] kernel=biexponential(100, 0.5, 3)
+                                                           # or exponential(A, TAU), alpha(A, TAU)
+    wash_in drug time=1000 concentration=0.05 tau=2000 washout=30000   # tau, washout optional
+    jumps Ca times=[10, 30] amount=0.1 mode=add            # species jumps; mode add (default) or set
+    t_end 300                                              # end of the simulated window (from t = 0)
+
+Each line is ``KIND TARGET key=value ...``: the target is a declared input
+(a species for ``jumps``); the fields and their defaults are those of the
+Python constructors (:func:`~kinetics.protocol.pulses` ... :func:`~kinetics.protocol.jumps`),
+listed in :data:`kinetics.protocol.serialize.FIELDS`; a single number may
+stand for a one-element list of times. Values are numbers only (never
+expressions): a protocol line runs no code either. :func:`parse_model` (and
+:func:`kinetics.read_model` for files) returns the scheme with its protocol and
+``t_end``; :func:`parse_scheme` and :func:`read_scheme` refuse a text with
+protocol lines rather than drop them.
+
 Values
 ------
 Numbers are decimal literals (``1``, ``-0.5``, ``1e-3``). Strings are
@@ -99,7 +127,9 @@ Example
     bind: C2 <-> O ; Ro, Rc
 
 :func:`format_scheme` writes this syntax back so that
-``parse_scheme(format_scheme(s)) == s``.
+``parse_scheme(format_scheme(s)) == s``, and with ``protocol=`` and ``t_end=``
+so that :func:`parse_model` gives back the same scheme, protocol and ``t_end``
+(a ``train(...)`` is written as its list of times).
 """
 from __future__ import annotations
 
@@ -107,16 +137,22 @@ import math
 import re
 from pathlib import Path
 
-from .errors import ParseError, SchemeError, UnitError, did_you_mean
+from .errors import ParseError, ProtocolError, SchemeError, UnitError, did_you_mean
 from .expressions import format_expression, parse_equation, parse_expression
+from .io import ModelFile
+from .protocol import Protocol, regular_train
+from .protocol.serialize import FIELDS as _PROTOCOL_FIELDS
+from .protocol.serialize import KERNELS as _KERNELS
+from .protocol.serialize import component_from_dict, component_to_dict
 from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name, name_from_text
 from .units import KINDS, UnitSystem
 
-__all__ = ["parse_scheme", "read_scheme", "format_scheme", "write_scheme"]
+__all__ = ["parse_scheme", "read_scheme", "parse_model", "format_scheme", "format_component", "write_scheme"]
 
-_HEADER = ("scheme", "description", "reference", "units")
+_HEADER = ("scheme", "description", "reference", "units", "t_end")
 _DECLS = ("species", "parameter", "input", "observable", "ode")
-KEYWORDS = _HEADER + _DECLS + ("reaction",)
+_PROTOCOL = tuple(_PROTOCOL_FIELDS)
+KEYWORDS = _HEADER + _DECLS + ("reaction",) + _PROTOCOL
 _OPTIONS = {
     "species": {"nonnegative": "bool", "note": "str"},
     "parameter": {"source": "str", "bounds": "bounds", "note": "str"},
@@ -398,6 +434,7 @@ class _Builder:
         self.names: dict = {}         # name -> (kind, lineno)
         self.reactions: list = []     # (line, body)
         self.odes: list = []
+        self.protocol: list = []      # (line, kind) of protocol lines, in order
         self.check_units = True       # `units check=off` sets False
 
     def add_name(self, kind, name, line: _Line):
@@ -446,6 +483,9 @@ class _Builder:
         if word in _HEADER and not has_arrow:
             self.read_header(word, line)
             return
+        if word in _PROTOCOL and not has_arrow:
+            self.protocol.append((line, word))
+            return
         if has_arrow:
             self.reactions.append((line, text))
             return
@@ -473,6 +513,10 @@ class _Builder:
             value = self.check("scheme", value, line)
         elif word in ("description", "reference"):
             value = cur.string(f"`{word}`")
+        elif word == "t_end":
+            value = cur.number("`t_end` (the end of the simulated window, in the scheme's time unit)")
+            if not value > 0:
+                raise line.error(f"`t_end` must be > 0 (the window starts at t = 0), got {_num(value)}")
         else:  # units
             value = {}
             check = True
@@ -600,6 +644,130 @@ class _Builder:
             raise line.error(str(exc)) from None
 
 
+    # ----------------------------------------------------------- protocol lines
+    def build_component(self, line: _Line, kind: str, clamps: dict):
+        """One protocol line ``KIND TARGET key=value ...`` as a component (fields: kinetics.protocol.serialize)."""
+        _, target_field, fields = _PROTOCOL_FIELDS[kind]
+        want = "species" if target_field == "species" else "input"
+        cur = _Cursor(line, len(kind))
+        cur.skip_ws()
+        m = re.compile(rf"({_IDENT})(?=\s|$)").match(line.text, cur.pos)
+        if m is None:
+            raise line.error(f"expected the {want} after `{kind}`, e.g. `{_PROTOCOL_EXAMPLES[kind]}`")
+        target = self.check(want, m.group(1), line)
+        cur.pos = m.end()
+        known = self.names.get(target, (None,))[0]
+        if known != want:
+            pool = [n for n, (k, _) in self.names.items() if k == want]
+            if known is None:
+                extra = did_you_mean(target, pool)
+            elif want == "input":
+                extra = f" (`{target}` is a {known}" + ("; `jumps` change species)" if known == "species" else ")")
+            else:
+                article = "an" if known[0] in "aeiou" else "a"
+                extra = f" (`{target}` is {article} {known}; `jumps` change species, the other components drive inputs)"
+            raise line.error(f"`{kind}` of unknown {want} `{target}`{extra}")
+        data = {"kind": kind, target_field: target}
+        types = {n: t for n, t, _ in fields}
+        while not cur.at_end():
+            om = re.compile(rf"({_IDENT})\s*=(?!=)\s*").match(cur.text, cur.pos)
+            if om is None:
+                raise line.error(f"expected `key=value` options after `{kind} {target}`, got `{cur.rest()}` "
+                                 f"(e.g. `{_PROTOCOL_EXAMPLES[kind]}`)")
+            key = om.group(1)
+            if key not in types:
+                raise line.error(f"unknown option `{key}` for `{kind}`" + did_you_mean(key, types)
+                                 + f" (allowed: {', '.join(types)})")
+            if key in data:
+                raise line.error(f"option `{key}` is given twice")
+            cur.pos = om.end()
+            data[key] = self.protocol_value(cur, key, types[key])
+            if cur.pos < len(cur.text) and not cur.text[cur.pos].isspace():
+                raise line.error(f"expected a space after the value of `{key}`, got `{cur.rest()}`")
+        missing = [n for n, _, required in fields if required and n not in data]
+        if missing:
+            raise line.error(f"`{kind}` needs {', '.join(f'`{n}=`' for n in missing)}, "
+                             f"e.g. `{_PROTOCOL_EXAMPLES[kind]}`")
+        if _PROTOCOL_FIELDS[kind][0]._clamp:
+            if target in clamps:
+                raise line.error(f"input `{target}` is already clamped on line {clamps[target]}: an input has at "
+                                 f"most one `steps` or `ramp` (a ramp with a repeated time makes a step)")
+            clamps[target] = line.lineno
+        try:
+            return component_from_dict(data, kind)
+        except ProtocolError as exc:
+            raise line.error(str(exc)) from None
+
+    @staticmethod
+    def protocol_value(cur: _Cursor, key: str, typ: str):
+        line = cur.line
+        if typ == "number":
+            return cur.number(f"`{key}`")
+        if typ == "mode":
+            w = re.compile(r"\w+").match(cur.text, cur.pos)
+            if w is None or w.group() not in ("add", "set"):
+                raise line.error(f"expected `add` or `set` for `mode`, got `{w.group() if w else cur.rest()}`")
+            cur.pos = w.end()
+            return w.group()
+        if typ == "kernel":
+            w = re.compile(rf"({_IDENT})\s*\(").match(cur.text, cur.pos)
+            kinds = ", ".join(f"{k}({', '.join(names)})" for k, (_, names) in _KERNELS.items())
+            if w is None or w.group(1) not in _KERNELS:
+                got = w.group(1) if w else cur.rest()
+                raise line.error(f"unknown kernel `{got}`" + (did_you_mean(got, _KERNELS) if w else "")
+                                 + f"; use one of {kinds}")
+            names = _KERNELS[w.group(1)][1]
+            cur.pos = w.end() - 1
+            args = _Builder.number_list(cur, "(", ")", f"the kernel `{w.group(1)}`")
+            if len(args) != len(names):
+                raise line.error(f"kernel `{w.group(1)}` takes {len(names)} numbers ({', '.join(names)}), "
+                                 f"got {len(args)}")
+            return {"kind": w.group(1), **dict(zip(names, args))}
+        if cur.peek() == "[":
+            return _Builder.number_list(cur, "[", "]", f"`{key}`")
+        if typ == "times" and re.compile(r"train\s*\(").match(cur.text, cur.pos):
+            cur.pos = cur.text.index("(", cur.pos)
+            args = _Builder.number_list(cur, "(", ")", "`train(N, FREQ_HZ[, T0])`")
+            if not 2 <= len(args) <= 3:
+                raise line.error(f"`train` takes 2 or 3 numbers (N, FREQ_HZ[, T0]: N times at FREQ_HZ from T0 ms), "
+                                 f"got {len(args)}")
+            if not float(args[0]).is_integer():
+                raise line.error(f"the number of times of `train` must be an integer, got {_num(args[0])}")
+            try:
+                return regular_train(int(args[0]), *args[1:]).tolist()
+            except ProtocolError as exc:
+                raise line.error(str(exc)) from None
+        value = cur.number(f"`{key}`" + (" (a number or a list `[t1, t2, ...]`)" if typ == "times" else ""))
+        return [value] if typ == "times" else value
+
+    @staticmethod
+    def number_list(cur: _Cursor, opening: str, closing: str, what: str) -> list:
+        if cur.peek() != opening:
+            raise cur.line.error(f"expected `{opening}` for {what}")
+        cur.pos += 1
+        out = []
+        if cur.peek() == closing:
+            cur.pos += 1
+            return out
+        while True:
+            out.append(cur.number(what))
+            nxt = cur.peek()
+            cur.pos += 1
+            if nxt == closing:
+                return out
+            if nxt != ",":
+                raise cur.line.error(f"expected `,` or `{closing}` in {what}, got `{nxt or 'end of line'}`")
+
+
+_PROTOCOL_EXAMPLES = {
+    "pulses": "pulses glu times=[10, 60] amplitude=1 width=1",
+    "steps": "steps V times=[0, 50] values=[-70, 0]",
+    "ramp": "ramp V times=[0, 100] values=[-100, 50]",
+    "waveform": "waveform V times=[10, 30] kernel=biexponential(100, 0.5, 3)",
+    "wash_in": "wash_in drug time=1000 concentration=0.05 tau=2000 washout=30000",
+    "jumps": "jumps Ca times=[10, 30] amount=0.1 mode=add",
+}
+
 _EXAMPLES = {
     "species": "species C0 = 1 [1]",
     "parameter": "parameter Rb = 5 [1/(uM*s)]",
@@ -610,6 +778,19 @@ _EXAMPLES = {
 
 
 def _parse(text: str, name, source, default_name) -> Scheme:
+    """The scheme of a text that must hold no protocol (:func:`parse_scheme`, :func:`read_scheme`)."""
+    model, b = _parse_all(text, name, source, default_name)
+    if b.protocol or "t_end" in b.header:
+        first = b.protocol[0][0].lineno if b.protocol else b.header["t_end"][1]
+        what = "a protocol" if b.protocol else "a `t_end`"
+        where = "kinetics.read_model(path)" if source is not None else "kinetics.parse_model(text)"
+        raise ParseError(f"the model has {what} (from this line on), which a Scheme cannot hold: read it with "
+                         f"{where}, which returns the scheme with its protocol and t_end", line=first, source=source)
+    return model.scheme
+
+
+def _parse_all(text: str, name, source, default_name):
+    """``(ModelFile, builder)`` of a text in the syntax of the module docstring."""
     if not isinstance(text, str):
         raise ParseError(f"scheme text must be a string, got {type(text).__name__}", source=source)
     if text.startswith("\ufeff"):
@@ -627,7 +808,7 @@ def _parse(text: str, name, source, default_name) -> Scheme:
     if scheme_name is None:
         raise ParseError("missing `scheme NAME` line (or pass name=...)", source=source)
     try:
-        return Scheme(
+        scheme = Scheme(
             name=scheme_name,
             species=items["species"],
             parameters=items["parameter"],
@@ -656,6 +837,10 @@ def _parse(text: str, name, source, default_name) -> Scheme:
                     line = b.names[cand][1]
                     break
         raise ParseError(msg, line=line, source=source) from None
+    clamps: dict = {}
+    protocol = Protocol([b.build_component(line, kind, clamps) for line, kind in b.protocol])
+    t_end = b.header.get("t_end", (None, None))[0]
+    return ModelFile(scheme, protocol, t_end, source), b
 
 
 def _unit_error_line(exc: UnitError, b) -> int | None:
@@ -693,18 +878,43 @@ def parse_scheme(text: str, *, name: str | None = None, source=None) -> Scheme:
         With the line of the faulty reaction, observable or ODE, for a definite
         dimensional error (:func:`kinetics.dimensions.require_consistent_units`;
         ``units check=off`` in the text opts out).
+        A text with protocol lines or ``t_end`` is refused: :func:`parse_model` reads it.
     """
     return _parse(text, name, source, None)
 
 
-def read_scheme(path, *, name: str | None = None) -> Scheme:
-    """Read a scheme file (UTF-8). Without a ``scheme`` line the file's stem, made a name
-    (:func:`kinetics.scheme.name_from_text`: ``nmda-5state`` -> ``nmda_5state``), names the scheme.
+def parse_model(text: str, *, name: str | None = None, source=None) -> ModelFile:
+    """Parse a model in the text syntax: its scheme, its protocol (empty if it has no protocol lines) and
+    its ``t_end`` (None if not given), as a :class:`kinetics.io.ModelFile`.
 
-    Raises ``FileNotFoundError`` with a clear message for a missing file and
-    :class:`~kinetics.errors.ParseError` (carrying the path and line) for bad content.
+    :func:`kinetics.read_model` reads a file of any format (text, JSON, SBML) this way.
+
+    Raises
+    ------
+    ParseError
+        With the line number, for every problem of the scheme or of a protocol line (an unknown input or
+        component, a negative width, a second clamp of an input...).
+
+    Examples
+    --------
+    >>> m = parse_model('''
+    ... scheme binding
+    ... species R = 1
+    ... species LR = 0
+    ... parameter kon = 1 [1/(mM*ms)]
+    ... parameter koff = 0.1 [1/ms]
+    ... input L = 0 [mM]
+    ... R <-> LR ; kon*L, koff
+    ... steps L times=[0] values=[0.1]
+    ... t_end 50
+    ... ''')
+    >>> m.protocol.describe().splitlines()[1], m.t_end
+    ('  steps on `L`: 0.1 from 0', 50.0)
     """
-    p = Path(path)
+    return _parse_all(text, name, source, None)[0]
+
+
+def _read_text(p: Path) -> str:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -712,11 +922,32 @@ def read_scheme(path, *, name: str | None = None) -> Scheme:
     except IsADirectoryError:
         raise IsADirectoryError(f"scheme path is a directory, not a file: {str(p)!r}") from None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ParseError(f"file is not valid UTF-8 text (byte {exc.start})", line=line, source=str(p)) from None
-    return _parse(text, name, str(p), name_from_text(p.stem))
+
+
+def _read_model_file(path, name: str | None = None) -> ModelFile:
+    """The :class:`ModelFile` of a text-syntax file (what :func:`kinetics.read_model` does for text files)."""
+    p = Path(path)
+    return _parse_all(_read_text(p), name, str(p), name_from_text(p.stem))[0]
+
+
+def read_scheme(path, *, name: str | None = None) -> Scheme:
+    """Read a scheme file (UTF-8). Without a ``scheme`` line the file's stem, made a name
+    (:func:`kinetics.scheme.name_from_text`: ``nmda-5state`` -> ``nmda_5state``), names the scheme.
+
+    A file with protocol lines or ``t_end`` is a :class:`~kinetics.errors.ParseError` pointing to
+    :func:`kinetics.read_model`, which returns the scheme *with* its protocol: a scheme read without the
+    protocol its file gives would silently simulate with undriven inputs (as :func:`kinetics.read_sbml`
+    refuses a model with events).
+
+    Raises ``FileNotFoundError`` with a clear message for a missing file and
+    :class:`~kinetics.errors.ParseError` (carrying the path and line) for bad content.
+    """
+    p = Path(path)
+    return _parse(_read_text(p), name, str(p), name_from_text(p.stem))
 
 
 # --------------------------------------------------------------------------- writing
@@ -775,14 +1006,51 @@ def _declaration(keyword: str, name: str, value: str, unit, options: list, note:
     return line
 
 
-def format_scheme(scheme: Scheme) -> str:
-    """Write a scheme in the text syntax; ``parse_scheme(format_scheme(s)) == s``.
+def _protocol_value(typ: str, value) -> str:
+    if typ == "kernel":
+        names = _KERNELS[value["kind"]][1]
+        return f"{value['kind']}({', '.join(_num(value[n]) for n in names)})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_num(v) for v in value) + "]"
+    if isinstance(value, str):
+        return value
+    return _num(value)
+
+
+def format_component(component) -> str:
+    """One protocol component as a line of the text syntax, e.g. ``pulses glu times=[10] amplitude=1 width=1``.
+
+    Examples
+    --------
+    >>> from kinetics.protocol import waveform, alpha
+    >>> format_component(waveform("V", [10.0, 30.0], alpha(20.0, 2.0)))
+    'waveform V times=[10, 30] kernel=alpha(20, 2)'
+    """
+    data = component_to_dict(component)
+    _, target, fields = _PROTOCOL_FIELDS[data["kind"]]
+    parts = [data["kind"], data[target]]
+    parts += [f"{n}={_protocol_value(typ, data[n])}" for n, typ, _ in fields if n in data]
+    return " ".join(parts)
+
+
+def format_scheme(scheme: Scheme, *, protocol: Protocol | None = None, t_end: float | None = None) -> str:
+    """Write a scheme (and optionally its protocol and ``t_end``) in the text syntax.
+
+    ``parse_scheme(format_scheme(s)) == s``; with a protocol,
+    ``parse_model(format_scheme(s, protocol=p, t_end=T))`` gives back ``s``, ``p`` and ``T``.
 
     Raises :class:`~kinetics.errors.SchemeError` if an expression cannot be
-    written (see :func:`kinetics.expressions.format_expression`).
+    written (see :func:`kinetics.expressions.format_expression`), and
+    :class:`~kinetics.errors.ProtocolError` for a protocol that is not a :class:`Protocol`.
     """
     if not isinstance(scheme, Scheme):
         raise SchemeError(f"format_scheme needs a Scheme, got {type(scheme).__name__}")
+    if protocol is not None and not isinstance(protocol, Protocol):
+        raise ProtocolError(f"format_scheme: `protocol` must be a Protocol, got {type(protocol).__name__}")
+    if t_end is not None:
+        t_end = float(t_end)
+        if not (math.isfinite(t_end) and t_end > 0):
+            raise ProtocolError(f"format_scheme: `t_end` must be a finite number > 0, got {t_end!r}")
     out = [f"scheme {_name_text(scheme.name)}"]
     if scheme.description:
         out.append(f"description {_quote(scheme.description)}")
@@ -835,11 +1103,17 @@ def format_scheme(scheme: Scheme) -> str:
         out += ["", "# rate rules: d species/dt += expression"]
     for rr in scheme.rate_rules:
         out.append(f"ode {rr.species} = {format_expression(rr.expr)}")
+    if protocol is not None and len(protocol):
+        out += ["", f"# protocol: times and amplitudes in the scheme's units ({scheme.units.time}, ...)"]
+        out += [format_component(c) for c in protocol.components]
+    if t_end is not None:
+        out += ["", f"t_end {_num(t_end)}"]
     return "\n".join(out) + "\n"
 
 
-def write_scheme(scheme: Scheme, path) -> None:
-    """Write a scheme file atomically (a temporary file in the same folder, then ``os.replace``)."""
+def write_scheme(scheme: Scheme, path, *, protocol: Protocol | None = None, t_end: float | None = None) -> None:
+    """Write a scheme file (with the protocol and ``t_end`` if given, as :func:`format_scheme`) atomically
+    (a temporary file in the same folder, then ``os.replace``)."""
     from .io import atomic_write_text
 
-    atomic_write_text(path, format_scheme(scheme))
+    atomic_write_text(path, format_scheme(scheme, protocol=protocol, t_end=t_end))

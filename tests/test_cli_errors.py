@@ -68,6 +68,7 @@ def no_work(monkeypatch):
         raise AssertionError("WORK STARTED")
 
     monkeypatch.setattr(kinetics, "read_scheme", boom)
+    monkeypatch.setattr(kinetics, "read_model", boom)
     monkeypatch.setattr(kinetics.fitting, "read_experiment", boom)
     monkeypatch.setattr(kinetics.fitting.Experiment, "run", boom)
     return boom
@@ -213,7 +214,7 @@ def test_recursion_memory_value_and_unexpected_errors_are_one_line(tmp_path, sch
         def fail(*a, exc=exc, **k):
             raise exc
 
-        monkeypatch.setattr(kinetics, "read_scheme", fail)
+        monkeypatch.setattr(kinetics, "read_model", fail)
         rc, err = run(["simulate", str(scheme_file), "--t-end", "1", "--csv", csv], capsys)
         assert rc == 2, exc
         line = one_line(err, "nmdakin simulate: error:", fragment)
@@ -335,7 +336,7 @@ def test_keyboard_interrupt_is_130_and_one_line(tmp_path, scheme_file, capsys, m
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(kinetics, "read_scheme", interrupted)
+    monkeypatch.setattr(kinetics, "read_model", interrupted)
     rc, err = run(["simulate", str(scheme_file), "--t-end", "1", "--csv", str(tmp_path / "o.csv")], capsys)
     assert rc == 130
     one_line(err, "nmdakin simulate: interrupted")
@@ -362,7 +363,7 @@ def test_warnings_are_one_line(tmp_path, scheme_file, capsys, monkeypatch):
         warnings.warn("something odd\nover two lines", RuntimeWarning)
         raise kinetics.ParseError("broken")
 
-    monkeypatch.setattr(kinetics, "read_scheme", warn_then_fail)
+    monkeypatch.setattr(kinetics, "read_model", warn_then_fail)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         rc, err = run(["simulate", str(scheme_file), "--t-end", "1", "--csv", str(tmp_path / "o.csv")], capsys)

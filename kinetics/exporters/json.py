@@ -11,12 +11,16 @@ SUFFIX = ".json"
 DESCRIPTION = "lossless scheme (read back with kinetics.read_json)"
 
 
-def export(scheme, *, indent: int | None = 1) -> str:
+def export(scheme, *, indent: int | None = 1, protocol=None, t_end: float | None = None) -> str:
     """The scheme as JSON text; ``kinetics.read_json(text) == scheme``.
 
     Parameters
     ----------
     indent : int or None
         Indentation of the JSON text (None: one line).
+    protocol : Protocol, optional
+        Stored with the scheme (``kinetics.read_model`` / ``kinetics.jsonformat.read_json_model`` read it back).
+    t_end : float, optional
+        End of the simulated window, stored with the scheme.
     """
-    return scheme_to_json(scheme, indent=indent)
+    return scheme_to_json(scheme, indent=indent, protocol=protocol, t_end=t_end)

@@ -1,13 +1,20 @@
-"""``nmdakin simulate``: simulate a scheme file and write a CSV.
+"""``nmdakin simulate``: simulate a model file and write a CSV.
 
-``nmdakin simulate FILE --t-end T --points N --csv OUT [--param NAME=VALUE ...] [--method M] [--rtol R] [--atol A]``
-    FILE is a scheme in the kinetics text format, JSON (``.json``, from ``nmdakin export -f json``) or SBML
-    (``.xml``/``.sbml``). The CSV has ``time`` and every species; ``--param`` overrides a parameter (in its
-    declared unit).
-``nmdakin simulate FILE.xml --t-end T --points N --csv OUT [--amounts ID,ID]``
+``nmdakin simulate FILE --csv OUT [--t-end T] [--points N] [--param NAME=VALUE ...] [--input NAME=VALUE ...]
+[--pulse INPUT=T1,T2,... [--pulse-amplitude A] [--pulse-width W]] [--hold INPUT=VALUE ...] [--method M]
+[--rtol R] [--atol A]``
+    FILE is a model in the kinetics text format, JSON (``.json``, from ``nmdakin export -f json``) or SBML
+    (``.xml``/``.sbml``), read with :func:`kinetics.read_model`: the file's protocol (text: protocol lines;
+    JSON: ``"protocol"``; SBML: events) drives the simulation, and its ``t_end`` is the end time unless
+    ``--t-end`` is given (one of the two is needed). ``--input``, ``--pulse`` and ``--hold`` replace what the
+    file's protocol does to the inputs they name (:mod:`models.cli._protocol_options`); ``--param`` overrides a
+    parameter (in its declared unit). An input the equations read that nothing drives and whose default is
+    zero is reported in one warning. The CSV of a text or JSON file has ``time`` and every species and
+    observable, each header with its unit (``time [ms]``, ``A [mM]``).
+``nmdakin simulate FILE.xml ... [--amounts ID,ID]``
     :func:`simulate_sbml`: an SBML model with its events. The CSV has ``time``, every species id (its
     concentration unless the species has only substance units, or its amount for the ids in ``--amounts``),
-    and every parameter or compartment that changes over time.
+    and every parameter or compartment that changes over time (observables exported by nmdakin among them).
 """
 from __future__ import annotations
 
@@ -50,12 +57,49 @@ def _method_name(method: str) -> str:
     return resolve_name(method, [*NATIVE_METHODS, *SCIPY_METHODS]) or method
 
 
+def _check_params(scheme, params: dict, renamed=None) -> None:
+    """``--param`` naming an input: say to use ``--input`` (the scheme reports other unknown names)."""
+    from kinetics.errors import ArgumentError
+
+    for name in params:
+        if (renamed or {}).get(name, name) in scheme.input_names and name not in scheme.parameter_names:
+            raise ArgumentError(f"--param {name}=...: `{name}` is an input, not a parameter: use --input "
+                                f"{name}=VALUE (a constant value), or --pulse/--hold")
+
+
+def _t_end(args, model) -> float:
+    from kinetics.errors import ArgumentError
+
+    if args.t_end is not None:
+        return float(args.t_end)
+    if model.t_end is None:
+        raise ArgumentError(f"give --t-end: `{args.file}` has no `t_end` (the end of the simulated window)")
+    return model.t_end
+
+
+def _warn_undriven(scheme, protocol, file) -> None:
+    import warnings
+
+    from ._protocol_options import undriven_inputs
+
+    names = undriven_inputs(scheme, protocol)
+    if names:
+        listed = ", ".join(f"`{n}`" for n in names)
+        one = len(names) == 1
+        warnings.warn(f"input{'' if one else 's'} {listed} {'is' if one else 'are'} driven by nothing (no protocol "
+                      f"for {'it' if one else 'them'} in `{file}`, no --input/--pulse/--hold) and "
+                      f"stay{'s' if one else ''} at {'its' if one else 'their'} default 0; give the file a protocol "
+                      f"or use --input NAME=VALUE", UserWarning, stacklevel=2)
+
+
 def cmd_simulate(args) -> int:
     import numpy as np
 
-    from kinetics import read_scheme, simulate
-    from kinetics.io import check_output_path
+    from kinetics import read_model, simulate
     from kinetics.errors import ArgumentError
+    from kinetics.io import check_output_path
+
+    from ._protocol_options import apply_protocol_options
 
     check_input_path(args.file, "model file")
     check_output_path(args.csv, "CSV")
@@ -68,18 +112,19 @@ def cmd_simulate(args) -> int:
         raise ArgumentError("--amounts applies to SBML files (.xml, .sbml) only: the species of a kinetics scheme "
                             "are written in the units they declare")
 
-    if args.file.lower().endswith(".json"):
-        from kinetics.jsonformat import read_json
-
-        scheme = read_json(args.file)
-    else:
-        scheme = read_scheme(args.file)
+    model = read_model(args.file)
     params = dict(args.param or [])
-    t_eval = np.linspace(0.0, args.t_end, args.points)
-    res = simulate(scheme, t_end=args.t_end, t_eval=t_eval, params=params, method=args.method,
+    _check_params(model.scheme, params)
+    scheme, protocol = apply_protocol_options(model.scheme, model.protocol, args)
+    t_end = _t_end(args, model)
+    _warn_undriven(scheme, protocol, args.file)
+    t_eval = np.linspace(0.0, t_end, args.points)
+    res = simulate(scheme, protocol, t_end=t_end, t_eval=t_eval, params=params, method=args.method,
                    rtol=args.rtol, atol=args.atol)
-    res.to_csv(args.csv)
-    print(f"wrote {args.csv}: {len(t_eval)} rows, columns time + {len(res.state_names)} species")
+    res.to_csv(args.csv, include=("states", "observables"))
+    n_obs = len(res.observable_names)
+    print(f"wrote {args.csv}: {len(t_eval)} rows, columns time + {len(res.state_names)} species"
+          + (f" + {n_obs} observable{'' if n_obs == 1 else 's'}" if n_obs else ""))
     return 0
 
 
@@ -96,15 +141,20 @@ def add_sbml_simulate_options(parser) -> None:
 def simulate_sbml(args) -> int:
     """Simulate an SBML file (``args.file``) with its events; write ``args.csv``.
 
-    Uses ``args.t_end``, ``args.points`` and, when present, ``args.amounts``,
-    ``args.param`` (``[(id, value)]`` in the SBML model's units), ``args.method``,
+    Uses ``args.t_end`` (None: the ``t_end`` an nmdakin export stored), ``args.points`` and, when present,
+    ``args.amounts``, ``args.param`` (``[(id, value)]`` in the SBML model's units), the protocol options
+    (``--input``, ``--pulse``, ``--hold``: :mod:`models.cli._protocol_options`), ``args.method``,
     ``args.rtol`` and ``args.atol``.
     """
+    import dataclasses
+
     import numpy as np
 
     from kinetics.io import atomic_write_text, check_output_path
     from kinetics.errors import ArgumentError
     from kinetics.sbml import read_sbml_model
+
+    from ._protocol_options import apply_protocol_options
 
     if args.points < 2:
         raise ArgumentError("--points must be at least 2")
@@ -113,9 +163,14 @@ def simulate_sbml(args) -> int:
     params = {}
     for name, value in getattr(args, "param", None) or []:
         params[model.renamed.get(name, name)] = value
-    t_eval = np.linspace(0.0, float(args.t_end), int(args.points))
+    _check_params(model.scheme, params)
+    scheme, protocol = apply_protocol_options(model.scheme, model.protocol, args)
+    model = dataclasses.replace(model, scheme=scheme, protocol=protocol)
+    t_end = _t_end(args, model)
+    _warn_undriven(scheme, protocol, args.file)
+    t_eval = np.linspace(0.0, t_end, int(args.points))
     kw = {k: getattr(args, k) for k in ("method", "rtol", "atol") if getattr(args, k, None) is not None}
-    df = model.simulate(float(args.t_end), t_eval, amounts=getattr(args, "amounts", None) or (),
+    df = model.simulate(t_end, t_eval, amounts=getattr(args, "amounts", None) or (),
                         params=params or None, **kw)
     cols = list(df.columns)
     lines = [",".join(cols)]
@@ -128,15 +183,20 @@ def simulate_sbml(args) -> int:
 
 def add_subcommands(subparsers) -> None:
     """Add ``simulate`` to an argparse subparsers object."""
-    p = subparsers.add_parser("simulate", help="simulate a scheme file (text syntax or SBML) and write a CSV")
-    p.add_argument("file", help="scheme in the kinetics text format, JSON (.json, from `nmdakin export -f json`) "
-                                "or SBML (.xml, .sbml)")
-    p.add_argument("--t-end", type=float, required=True, help="end time (the scheme's time unit)")
+    from ._protocol_options import add_protocol_options
+
+    p = subparsers.add_parser("simulate", help="simulate a model file (text syntax, JSON or SBML) with its protocol "
+                                               "and write a CSV")
+    p.add_argument("file", help="model in the kinetics text format, JSON (.json, from `nmdakin export -f json`) "
+                                "or SBML (.xml, .sbml); its protocol drives the simulation")
+    p.add_argument("--t-end", type=float, default=None,
+                   help="end time (the scheme's time unit); default: the file's t_end")
     p.add_argument("--points", type=_points, default=1001,
                    help=f"number of output points, 2 to {MAX_POINTS} (default 1001)")
     p.add_argument("--csv", required=True, help="output CSV path")
     p.add_argument("--param", action="append", type=_param_override, metavar="NAME=VALUE",
                    help="override a parameter (its declared unit); repeatable")
+    add_protocol_options(p)
     p.add_argument("--method", default="auto",
                    help="solver: auto (native Dormand-Prince switching to RODAS4 when stiff; default), dopri5, "
                         "rodas, or scipy's LSODA, BDF, Radau, RK45, DOP853, RK23")
