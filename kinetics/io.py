@@ -285,7 +285,9 @@ class ModelFile:
 
 
 def read_model(path, *, name: str | None = None) -> ModelFile:
-    """Read a model file with its protocol: text syntax, JSON (``.json``) or SBML (``.xml``, ``.sbml``).
+    """Read a model file with its protocol: text syntax, JSON (``.json``), SBML (``.xml``, ``.sbml``) or NMODL
+    (``.mod``; its NET_RECEIVE block becomes a protocol only for given event times:
+    :meth:`kinetics.nmodl.NmodlModel.protocol`, so the protocol here is empty).
 
     Parameters
     ----------
@@ -312,7 +314,7 @@ def read_model(path, *, name: str | None = None) -> ModelFile:
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    if name is not None and suffix in (".json", ".xml", ".sbml"):
+    if name is not None and suffix in (".json", ".xml", ".sbml", ".mod"):
         raise ArgumentError(f"read_model: `name` applies to text scheme files only, not `{p.name}`")
     if suffix == ".json":
         from .jsonformat import read_json_model
@@ -323,6 +325,10 @@ def read_model(path, *, name: str | None = None) -> ModelFile:
 
         m = read_sbml_model(p)
         return ModelFile(m.scheme, m.protocol, m.t_end, str(p))
+    if suffix == ".mod":                     # NMODL: NET_RECEIVE needs event times, so no protocol here
+        from .nmodl import read_nmodl
+
+        return ModelFile(read_nmodl(p), Protocol.empty(), None, str(p))
     from .textformat import _read_model_file
 
     return _read_model_file(p, name)

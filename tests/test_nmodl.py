@@ -227,3 +227,22 @@ def test_absurd_nesting_is_a_parse_error(tmp_path):
     long = BINDING.replace("kon*C, koff", "+".join(["kon*C"] * 20000) + ", koff")
     with pytest.raises(ParseError, match="nested too deeply"):
         read_nmodl(_write(tmp_path, long))
+
+
+def test_read_model_and_simulate_take_mod_files(tmp_path):
+    """A .mod file goes through kinetics.read_model (scheme, empty protocol) and `nmdakin simulate`, whose
+    --pulse drives the transmitter input the NET_RECEIVE block would set."""
+    from models.cli import main
+
+    path = Path(__file__).parent / "data" / "nmodl" / "modeldb_18198" / "ampa5.mod"
+    m = kx.read_model(path)
+    assert m.scheme == kx.read_nmodl(path) and len(m.protocol) == 0 and m.t_end is None
+    assert m.scheme.input_names == ("C", "v")                        # C: the transmitter NET_RECEIVE sets
+    out = tmp_path / "ampa.csv"
+    assert main(["simulate", str(path), "--t-end", "20", "--points", "201", "--csv", str(out),
+                 "--pulse", "C=1", "--pulse-amplitude", "1", "--pulse-width", "1"]) == 0
+    table = np.genfromtxt(out, delimiter=",", names=True)
+    res = kx.simulate(m.scheme, kx.Protocol([kx.pulses("C", [1.0], amplitude=1.0, width=1.0)]), t_end=20.0,
+                      n_points=201, rtol=1e-10, atol=1e-12)
+    assert table["O_1"][0] == 0.0 and table["O_1"].max() > 0.01       # the pulse opens channels
+    np.testing.assert_allclose(table["O_1"], res["O"], rtol=1e-5, atol=1e-9)
