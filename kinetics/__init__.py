@@ -38,7 +38,7 @@ from .io import ModelFile, read_model
 from .sbml import read_sbml, read_sbml_model
 from .nmodl import read_nmodl
 from .protocol.schedule import Schedule
-from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
+from .scheme import Event, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, compose, reaction
 from .simulate import simulate, sweep
 from .steady import SteadyState, steady_state
 from .stochastic import ssa
@@ -51,7 +51,7 @@ __all__ = [
     "ArgumentError", "CompilerError", "KineticsError", "ParseError", "ProtocolError", "SchemeError", "SolverError",
     "UnitError", "parse_expression", "OdeSystem", "derive", "CompiledModel", "compile", "Protocol", "alpha", "biexponential", "exponential",
     "jumps", "pulses", "ramp", "regular_train", "steps", "wash_in", "waveform", "Result",
-    "SweepResult", "Schedule", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
+    "SweepResult", "Schedule", "Event", "Input", "Observable", "Parameter", "RateRule", "Reaction", "Scheme", "Species",
     "compose", "reaction", "simulate", "sweep", "SteadyState", "steady_state", "format_scheme", "parse_scheme",
     "read_scheme", "write_scheme", "UnitSystem", "Dataset", "FitParameter", "FitResult", "fit", "profile",
     "export", "read_json", "Executor", "SerialExecutor", "ThreadExecutor", "ProcessExecutor", "DaskExecutor",

@@ -45,10 +45,10 @@ MATH_CONSTANTS = "".join(f"#ifndef {name}\n#define {name} {value}\n#endif\n"
 
 
 #: Bumped by hand when the generated code changes in a way the source files below do not show.
-CODEGEN_VERSION = 2
+CODEGEN_VERSION = 3
 
 #: The modules whose code decides what C is generated from a scheme (hashed into :func:`generator_identity`).
-_GENERATOR_FILES = ("scheme.py", "odesystem.py", "codegen.py", "escape.py")
+_GENERATOR_FILES = ("scheme.py", "odesystem.py", "codegen.py", "escape.py", "events.py")
 
 
 @lru_cache(maxsize=None)
@@ -240,6 +240,19 @@ def c_source(system: OdeSystem) -> str:
     jac = list(system.jacobian)
     jac_body = "\n".join(c_statements(jac, [f"J[{k}]" if e != 0 else None for k, e in enumerate(jac)], names))
     n_obs, obs_body = c_observables(system, names)
+    roots = system.event_roots if getattr(system._scheme, "events", ()) else ()
+    root_block = ""
+    if roots:
+        root_body = "\n".join(c_statements([g for g, _ in roots], [f"g[{k}]" for k in range(len(roots))], names))
+        strict = ", ".join("1" if st else "0" for _, st in roots)
+        root_block = f"""#define NK_NROOT {len(roots)}
+static const int nk_root_strict[{len(roots)}] = {{{strict}}};
+static void nk_roots(double t, const double *y, const double *p, const double *u, double *g)
+{{
+    (void)t; (void)y; (void)p; (void)u;
+{root_body}
+}}
+"""
     obs = "" if n_obs <= 0 else f"""static void nk_obs(double t, const double *y, const double *p, const double *u,
                    double *o)
 {{
@@ -266,4 +279,4 @@ static void nk_jac(double t, const double *y, const double *p, const double *u, 
     memset(J, 0, sizeof(double) * {n * n});
 {jac_body}
 }}
-{obs}"""
+{obs}{root_block}"""

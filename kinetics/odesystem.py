@@ -118,6 +118,17 @@ class OdeSystem:
         return tuple(out)
 
     @cached_property
+    def event_roots(self) -> tuple:
+        """The root functions of the scheme's event triggers: ``((g, strict), ...)``, one per distinct relation
+        (``a > b`` is ``(a - b, True)``, ``a <= b`` is ``(b - a, False)``; the relation holds when ``g > 0``,
+        or ``g >= 0`` when not strict), observables substituted (:func:`kinetics.events.trigger_atoms`)."""
+        from .events import trigger_atoms
+
+        atoms, _ = trigger_atoms(self._scheme)
+        subs = {sympy.Symbol(n): e for n, e in self.observables.items()}
+        return tuple((g.xreplace(subs), strict) for g, strict in atoms)
+
+    @cached_property
     def jacobian(self) -> sympy.Matrix:
         """``d rhs / d y`` (n_states x n_states). Derivatives of step functions are taken as 0.
 

@@ -61,6 +61,7 @@ __all__ = [
     "Reaction",
     "Observable",
     "RateRule",
+    "Event",
     "Scheme",
     "reaction",
     "as_scheme",
@@ -430,6 +431,169 @@ class RateRule:
         object.__setattr__(self, "expr", _as_expr(self.expr, f"rate rule of `{self.species}`"))
 
 
+_RELATIONS = (sympy.StrictGreaterThan, sympy.GreaterThan, sympy.StrictLessThan, sympy.LessThan)
+
+
+def _as_condition(value, what: str):
+    """A trigger: a sympy boolean of the relations ``<``, ``<=``, ``>``, ``>=`` (combined with and/or/not),
+    from a string (parsed safely, as a piecewise condition) or a sympy boolean."""
+    from .expressions import parse_expression
+
+    if isinstance(value, str):
+        try:
+            pw = parse_expression(f"piecewise(1, {value}, 0)")
+        except SchemeError as exc:
+            raise SchemeError(f"{what} `{value}` is not a valid condition: {exc}") from None
+        if not isinstance(pw, sympy.Piecewise):
+            raise SchemeError(f"{what} `{value}` is constant (always true or always false); "
+                              "a trigger must depend on time, states or inputs")
+        cond = pw.args[0].cond
+    elif isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Symbol):
+        cond = value
+    else:
+        raise SchemeError(f"{what} must be a condition such as `A > 1` (a string or a sympy relation, combined "
+                          f"with and/or/not), got {value!r}")
+    if cond in (sympy.true, sympy.false):
+        raise SchemeError(f"{what} is constant ({cond}); a trigger must depend on time, states or inputs")
+
+    def check(c):
+        if isinstance(c, _RELATIONS):
+            return
+        if isinstance(c, (sympy.And, sympy.Or, sympy.Not)):
+            for a in c.args:
+                check(a)
+            return
+        if isinstance(c, (sympy.Eq, sympy.Ne)):
+            raise SchemeError(f"{what}: `==` and `!=` cannot trigger an event (an equality is crossed, never "
+                              f"held); write `>=` or `<=`")
+        raise SchemeError(f"{what}: `{c}` is not a relation (<, <=, >, >=) nor and/or/not of relations")
+
+    check(cond)
+    return cond.xreplace({x: sympy.Symbol(unicodedata.normalize("NFKC", x.name))
+                          for x in cond.free_symbols if isinstance(x, sympy.Symbol)})
+
+
+def condition_text(cond) -> str:
+    """A trigger condition in the kinetics expression syntax (``A > 1 and t >= 5``).
+
+    >>> condition_text(Event("ev", "A > 1 and t >= 5", {"A": "0"}).trigger)
+    '(t >= 5) and (A > 1)'
+    """
+    from .expressions import format_expression
+
+    text = format_expression(sympy.Piecewise((1, cond), (0, True)))
+    head, tail = "piecewise(1, ", ", 0)"
+    if text.startswith(head) and text.endswith(tail):
+        return text[len(head):-len(tail)]
+    return sympy.sstr(cond)  # pragma: no cover - the printer always writes this form
+
+
+@dataclass(frozen=True)
+class Event:
+    """A discrete event (SBML semantics): when ``trigger`` turns from false to true, the ``assignments`` are
+    applied (after ``delay``, if given).
+
+    Parameters
+    ----------
+    name : str
+    trigger : str or sympy boolean
+        Relations ``<``, ``<=``, ``>``, ``>=`` of states, parameters, inputs, observables and ``t``, combined
+        with ``and``/``or``/``not`` (``"V > -20"``, ``"A < 0.1 and t > 5"``).
+    assignments : mapping target -> expression
+        New values of species (each an expression, like a rate law). All of an event's assignments are
+        evaluated before any is applied.
+    delay : expression, optional
+        Time from the trigger to the assignments (evaluated when the trigger fires; must not be negative).
+    priority : expression, optional
+        Events that fire at the same time run in decreasing priority (then in declaration order; an event
+        without a priority runs after those with one).
+    persistent : bool
+        A delayed event still fires if its trigger turns false before the delay is over (default). With
+        ``False`` it is cancelled.
+    initial_value : bool
+        The trigger's value just before the start: with ``False`` an event whose trigger holds at ``t0``
+        fires at ``t0``.
+    use_values_from_trigger_time : bool
+        A delayed event's assignments are evaluated when it is triggered (default) or when it fires.
+    note : str
+
+    Examples
+    --------
+    >>> ev = Event("reset", "V > 1", {"V": "0"})
+    >>> ev.trigger, ev.assignments
+    (V > 1, (('V', 0),))
+    """
+
+    name: str
+    trigger: object
+    assignments: tuple = ()
+    delay: sympy.Expr | None = None
+    priority: sympy.Expr | None = None
+    persistent: bool = True
+    initial_value: bool = True
+    use_values_from_trigger_time: bool = True
+    note: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", check_name(self.name, "event"))
+        label = f"event `{self.name}`"
+        object.__setattr__(self, "trigger", _as_condition(self.trigger, f"trigger of {label}"))
+        items = self.assignments.items() if isinstance(self.assignments, Mapping) else self.assignments
+        try:
+            items = [(k, v) for k, v in items]
+        except (TypeError, ValueError):
+            raise SchemeError(f"assignments of {label} must be a mapping target -> expression, "
+                              f"got {self.assignments!r}") from None
+        if not items:
+            raise SchemeError(f"{label} has no assignments: it would do nothing")
+        out, seen = [], set()
+        for target, expr in items:
+            target = check_name(target, f"target of {label}")
+            if target in seen:
+                raise SchemeError(f"{label} assigns `{target}` twice")
+            seen.add(target)
+            out.append((target, _as_expr(expr, f"assignment to `{target}` in {label}")))
+        object.__setattr__(self, "assignments", tuple(out))
+        if self.delay is not None:
+            d = _as_expr(self.delay, f"delay of {label}")
+            if d.is_number and (not d.is_real or float(d) < 0):
+                raise SchemeError(f"delay of {label} must not be negative, got {d}")
+            object.__setattr__(self, "delay", d)
+        if self.priority is not None:
+            object.__setattr__(self, "priority", _as_expr(self.priority, f"priority of {label}"))
+        for flag in ("persistent", "initial_value", "use_values_from_trigger_time"):
+            if not isinstance(getattr(self, flag), bool):
+                raise SchemeError(f"`{flag}` of {label} must be True or False, got {getattr(self, flag)!r}")
+
+    def expressions(self) -> tuple:
+        """Every expression of the event (trigger, assignments, delay, priority)."""
+        return (self.trigger, *(e for _, e in self.assignments),
+                *(e for e in (self.delay, self.priority) if e is not None))
+
+    def key(self) -> str:
+        """Text naming everything of the event (for :meth:`Scheme.structure_key`)."""
+        return "|".join([self.name, sympy.srepr(self.trigger),
+                         *[f"{k}={sympy.srepr(v)}" for k, v in self.assignments],
+                         sympy.srepr(self.delay) if self.delay is not None else "",
+                         sympy.srepr(self.priority) if self.priority is not None else "",
+                         f"{self.persistent:d}{self.initial_value:d}{self.use_values_from_trigger_time:d}"])
+
+    def __str__(self) -> str:
+        parts = [f"when {condition_text(self.trigger)}: "
+                 + ", ".join(f"{k} = {expression_text(v)}" for k, v in self.assignments)]
+        if self.delay is not None:
+            parts.append(f"delay {expression_text(self.delay)}")
+        if self.priority is not None:
+            parts.append(f"priority {expression_text(self.priority)}")
+        if not self.persistent:
+            parts.append("not persistent")
+        if not self.initial_value:
+            parts.append("initially false")
+        if not self.use_values_from_trigger_time:
+            parts.append("values at firing")
+        return f"{self.name}: " + "; ".join(parts)
+
+
 def _tuple_of(items, cls, what):
     items = tuple(items)
     for it in items:
@@ -452,6 +616,8 @@ class Scheme:
         The units in which the derived equations are written.
     description, reference : str
         Free text for reports and exports.
+    events : sequence of Event
+        Discrete events (:class:`Event`; run by :mod:`kinetics.events`).
     check_units : bool
         Check the dimensions when the scheme is built (default): a definite
         dimensional error raises :class:`~kinetics.errors.UnitError` (see
@@ -479,6 +645,7 @@ class Scheme:
     units: UnitSystem = field(default_factory=UnitSystem)
     description: str = ""
     reference: str = ""
+    events: tuple = ()
     check_units: bool = field(default=True, compare=False, repr=False)
 
     def __post_init__(self):
@@ -486,7 +653,8 @@ class Scheme:
             raise SchemeError("a scheme needs a non-empty `name`")
         object.__setattr__(self, "name", check_name(self.name, "scheme"))
         for attr, cls in (("species", Species), ("parameters", Parameter), ("inputs", Input),
-                          ("reactions", Reaction), ("observables", Observable), ("rate_rules", RateRule)):
+                          ("reactions", Reaction), ("observables", Observable), ("rate_rules", RateRule),
+                          ("events", Event)):
             object.__setattr__(self, attr, _tuple_of(getattr(self, attr), cls, f"`{attr}` of scheme `{self.name}`"))
         if not isinstance(self.units, UnitSystem):
             raise SchemeError(f"`units` of scheme `{self.name}` must be a UnitSystem")
@@ -543,6 +711,24 @@ class Scheme:
         for ob in self.observables:
             check_expr(ob.expr, f"observable `{ob.name}`")
         self.observable_order()  # raises on cycles
+        ev_names = set()
+        for ev in self.events:
+            where = f"event `{ev.name}`"
+            if ev.name in seen or ev.name in ev_names:
+                raise SchemeError(f"duplicate name `{ev.name}` in scheme `{self.name}`: event names must differ "
+                                  f"from each other and from the scheme's components")
+            ev_names.add(ev.name)
+            for e in ev.expressions():
+                check_expr(e, where)
+            for target, _ in ev.assignments:
+                if target not in species:
+                    kind = seen.get(target)
+                    if kind == "parameter":
+                        raise SchemeError(f"{where} of scheme `{self.name}` assigns parameter `{target}`: events "
+                                          f"may assign species only (for now); make `{target}` a species "
+                                          f"without reactions (it stays constant between events)")
+                    raise SchemeError(f"{where} of scheme `{self.name}` assigns unknown species `{target}`"
+                                      + (f" (it is a {kind})" if kind else did_you_mean(target, species)))
         for p in self.parameters:
             try:
                 conversion_factor(p.unit, self.units)
@@ -658,8 +844,9 @@ class Scheme:
                                           for u in self.inputs))
 
     def rename(self, mapping: Mapping[str, str], name: str | None = None) -> "Scheme":
-        """A new scheme with components renamed everywhere (``{"O": "O_pre"}``)."""
+        """A new scheme with components (and events) renamed everywhere (``{"O": "O_pre"}``)."""
         known = set(self.species_names) | set(self.parameter_names) | set(self.input_names) | set(self.observable_names)
+        known |= {ev.name for ev in self.events}
         mapping = {unicodedata.normalize("NFKC", str(o)): check_name(n) for o, n in mapping.items()}
         for old in mapping:
             if old not in known:
@@ -683,6 +870,9 @@ class Scheme:
             observables=tuple(replace(o, name=rn(o.name), expr=rx(o.expr)) for o in self.observables),
             rate_rules=tuple(RateRule(rn(rr.species), rx(rr.expr)) for rr in self.rate_rules),
             units=self.units, description=self.description, reference=self.reference,
+            events=tuple(replace(ev, name=rn(ev.name), trigger=ev.trigger.xreplace(subs),
+                                 assignments=tuple((rn(k), rx(v)) for k, v in ev.assignments),
+                                 delay=rx(ev.delay), priority=rx(ev.priority)) for ev in self.events),
             check_units=self.check_units,
         )
 
@@ -690,6 +880,7 @@ class Scheme:
         """Rename every component to ``prefix + name`` except those in ``keep`` (shared symbols)."""
         keep = set(keep)
         names = list(self.species_names) + list(self.parameter_names) + list(self.input_names) + list(self.observable_names)
+        names += [ev.name for ev in self.events]
         for k in keep:
             if k not in names:
                 raise SchemeError(f"`keep` names unknown `{k}` in scheme `{self.name}`" + did_you_mean(k, names))
@@ -736,6 +927,8 @@ class Scheme:
                     for r in self.reactions],
             "factors", *[repr(conversion_factor(p.unit, self.units)) for p in self.parameters],
         ]
+        if self.events:        # (schemes without events keep the keys they always had)
+            parts += ["events", *[ev.key() for ev in self.events]]
         h.update("\x1f".join(parts).encode())
         key = h.hexdigest()
         object.__setattr__(self, "_structure_key", key)
@@ -758,6 +951,9 @@ class Scheme:
         if self.observables:
             lines.append("  observables:")
             lines += [f"    {o.name} = {expression_text(o.expr)}" for o in self.observables]
+        if self.events:
+            lines.append("  events:")
+            lines += [f"    {ev}" for ev in self.events]
         lines.append("  parameters:")
         for p in self.parameters:
             src = f"  [{p.reference}]" if p.reference else ""
@@ -804,6 +1000,7 @@ def compose(schemes: Sequence[Scheme], name: str | None = None, description: str
         reactions=tuple(r for s in schemes for r in s.reactions),
         observables=_merge([s.observables for s in schemes], "observable", lambda x: sympy.srepr(x.expr)),
         rate_rules=tuple(RateRule(k, v) for k, v in rr.items()),
+        events=tuple(ev for s in schemes for ev in s.events),
         units=units,
         description=description,
         check_units=all(s.check_units for s in schemes),

@@ -18,6 +18,11 @@ Methods
 
 Every method restarts at each protocol breakpoint and never steps across a
 discontinuity. Default tolerances: ``rtol=1e-6``, ``atol=1e-9``.
+
+A scheme with events (:class:`kinetics.Event`) runs through the event driver of
+:mod:`kinetics.events` on the native C path and with the scipy methods; the numba JIT path has no event roots
+yet (``"auto"`` then uses LSODA with a warning, ``"dopri5"``/``"rodas"`` raise). ``Result.stats["events_fired"]``
+counts the firings.
 """
 from __future__ import annotations
 
@@ -151,6 +156,21 @@ def _native_or_fallback(model: CompiledModel, method: str, resolved: str):
             warnings.warn(f"the native solver could not be built ({reason}): kinetics falls back to scipy LSODA "
                           "(slower) for this model", RuntimeWarning, stacklevel=3)
         return None, "LSODA"
+
+
+def _events_off_jit(model: CompiledModel, requested: str):
+    """``(None, "LSODA")`` for a scheme with events when the engine's solver is the numba JIT one (which has no
+    event roots yet): with a warning for ``method="auto"``, an :class:`ArgumentError` for ``"dopri5"``/``"rodas"``."""
+    if requested != "auto":
+        raise ArgumentError(f"scheme `{model.scheme.name}` has events, which method `{requested}` runs only on the "
+                            f"native C path (the numba JIT path has no event support yet): use method='auto' or a "
+                            f"scipy method, or make a C compiler available")
+    key = ("events-jit", model.key)
+    if key not in _native_warned:
+        _native_warned.add(key)
+        warnings.warn(f"scheme `{model.scheme.name}` has events, which the numba JIT path does not run yet: "
+                      "using scipy LSODA for it", RuntimeWarning, stacklevel=4)
+    return None, "LSODA"
 
 
 def _resolve_method(method: str) -> str:
@@ -290,6 +310,8 @@ class _Runner:
             solver, method = None, self.method
             if method in NATIVE_METHODS:
                 solver, method = _native_or_fallback(model, self.requested, method)
+                if solver is not None and self.scheme.events and getattr(solver, "n_roots", None) is None:
+                    solver, method = _events_off_jit(model, self.requested)
             seg = model.segments(self.schedule) if solver is not None else None
             self._prepared = (model, solver, method, seg)
         return self._prepared
@@ -297,6 +319,13 @@ class _Runner:
     def solve(self, p_vec):
         """``(y_out (n_t, n), y_final (n,), stats)`` for one model-unit parameter vector."""
         model, solver, method, seg = self.prepare()
+        if self.scheme.events:                      # the event driver (kinetics.events)
+            from .events import solve_events
+
+            y_out, y_fin, stats = solve_events(model, solver, method, self.schedule, p_vec, self.y0, self.t_eval,
+                                               self.rtol, self.atol, self.max_step, self.first_step,
+                                               self.max_steps)
+            return y_out, y_fin, (_native_stats(stats) if solver is not None else stats)
         if solver is not None:
             y_out, y_fin, stats = solver.solve(p_vec, self.y0, seg, self.t_eval, method=method, rtol=self.rtol,
                                                atol=self.atol, first_step=self.first_step or 0.0,
@@ -315,7 +344,7 @@ class _Runner:
             return ", ".join(f"{k}={v:g}" for k, v in zip(names, values[i]))
 
         model, solver, method, seg = self.prepare()
-        if solver is not None:          # the whole chunk in one call of the native library
+        if solver is not None and not self.scheme.events:   # the whole chunk in one call of the native library
             try:
                 return solver.solve_many(P, self.y0, seg, self.t_eval, n_workers=1, raw_stats=True, method=method,
                                          rtol=self.rtol, atol=self.atol)

@@ -275,6 +275,14 @@ def test_backend_choice_and_errors(monkeypatch):
         kx.simulate(s, t_end=1.0)
 
 
+def _fresh_decay(tag: str, k: float):
+    """First-order decay of a species named after ``tag``: a structure no other test builds, so it is not
+    already loaded in this process whatever ran before."""
+    name = f"A_{tag}"
+    return kx.Scheme(tag, species=[kx.Species(name, 1.0)], parameters=[kx.Parameter("k", k, "1/ms")],
+                     reactions=[kx.reaction(f"{name} ->", "k")])
+
+
 def test_broken_compiler_with_the_native_backend_forced(tmp_path, monkeypatch):
     """NMDAKIN_BACKEND=native never uses the JIT path: an explicit native method raises the compiler's error."""
     monkeypatch.setenv("CC", "/bin/false")
@@ -282,7 +290,7 @@ def test_broken_compiler_with_the_native_backend_forced(tmp_path, monkeypatch):
     monkeypatch.setenv(backend.ENV, "native")
     assert backend.compiler_problem() == "C compilation failed (exit status 1): /bin/false"
     with pytest.raises(CompilerError, match="C compilation failed"):
-        kx.simulate(ts.decay(0.123), t_end=1.0, method="rodas")
+        kx.simulate(_fresh_decay("forced_native", 0.123), t_end=1.0, method="rodas")
 
 
 def test_compiler_probe_reasons(tmp_path, monkeypatch):
@@ -409,14 +417,14 @@ def test_a_model_the_compiler_cannot_build_falls_back_to_the_jit(tmp_path, monke
     monkeypatch.setenv("CC", str(cc))                  # part of the library's key: nothing of it is cached
     monkeypatch.delenv(backend.ENV, raising=False)
     assert backend.resolve() == "native"
-    s = ts.decay(0.321)                                  # a structure not built in this process
+    s = _fresh_decay("cannot_build", 0.321)              # a structure not built in this process
     with pytest.warns(backend.JitFallbackWarning) as caught:
         res = kx.simulate(s, t_end=2.0, t_eval=[2.0], rtol=1e-10, atol=1e-12)
         kx.simulate(s, t_end=2.0, t_eval=[2.0])
     assert len(caught) == 1
-    assert "the native solver of scheme `decay` could not be built (C compilation failed (exit status 3)" in \
+    assert "the native solver of scheme `cannot_build` could not be built (C compilation failed (exit status 3)" in \
         str(caught[0].message) and "using the numba JIT path for it" in str(caught[0].message)
-    assert res["A"][0] == pytest.approx(np.exp(-0.321 * 2.0), rel=1e-9)
+    assert res["A_cannot_build"][0] == pytest.approx(np.exp(-0.321 * 2.0), rel=1e-9)
     m = kx.compile(s)
     assert isinstance(m.native_solver(), JitSolver)
     assert type(m.sensitivity_solver(["k"])).__name__ == "JitSensitivitySystem"

@@ -72,7 +72,7 @@ t y p u dydt J obs
 
 #: Global (linker) symbols of the integrator template, renamed ``<prefix>_<symbol>`` in an export.
 _TEMPLATE_GLOBALS = ("nk_solve", "nk_status_message", "nk_dims", "nk_abi_version", "nk_n_observables",
-                     "nk_observables")
+                     "nk_observables", "nk_n_roots")
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +142,11 @@ def export(scheme, *, protocol=None, t_end=None, prefix: str | None = None) -> s
     """
     from ..native import SegmentArrays
 
+    if getattr(scheme, "events", ()):
+        from ..errors import SchemeError
+
+        raise SchemeError(f"scheme `{scheme.name}` has events, which the standalone C export does not run yet "
+                          "(its driver has no event handling); simulate it with kinetics.simulate")
     schedule = export_schedule(scheme, protocol, t_end)
     s = scheme
     system = derive(s)
@@ -283,7 +288,7 @@ int PFX_simulate_ex(const double *p, const double *y0, int n_out, const double *
         while (n_seg > 1 && b[n_seg - 1] > t_out[n_out - 1]) --n_seg;
     return nk_solve(p, y, n_seg, b, PFX_const, PFX_term_ptr, PFX_term_input, PFX_term_data,
                     PFX_jump_ptr, PFX_jump_index, PFX_jump_kind, PFX_jump_value,
-                    n_out, t_out, y_out, method, rtol, atol, 0.0, 0.0, max_steps, stats, NULL);
+                    n_out, t_out, y_out, method, rtol, atol, 0.0, 0.0, max_steps, stats, NULL, NULL);
 }
 
 /* PFX_simulate_ex with method PFXU_METHOD and one atol for every state. */

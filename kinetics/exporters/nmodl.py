@@ -27,6 +27,13 @@ Layout of the mechanism
   convention, as ``g*(V - E)``).
 * Other inputs are ``RANGE`` parameters holding their default.
 * Times are NEURON's ms; a scheme in another time unit is rescaled exactly.
+* **Events** (:class:`~kinetics.scheme.Event`) use ``WATCH``: the mechanism's ``INITIAL`` block sends itself an
+  event (flag :data:`WATCH_FLAG`) that arms one ``WATCH (a > b) 1000+k`` per event; when it fires, the
+  assignments run (all values computed before any is set) or, with a delay, ``net_send(delay, 2000+k)``
+  schedules them. NEURON can express a trigger that is one relation (``>``/``>=`` become ``>``, ``<``/``<=``
+  ``<``: they differ only on the threshold itself), a persistent delay whose assignments are evaluated when the
+  event fires (or do not depend on time, states or inputs), no priority and ``initial_value=True``; anything
+  else is a :class:`~kinetics.errors.SchemeError` naming the event and why.
 
 Names that are reserved in NMODL or in the C++ NEURON generates (``v``, ``t``,
 ``i``, ``area``, ``NET_RECEIVE``, ``exp``, ``int``...) are renamed with a
@@ -58,6 +65,9 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from ..errors import ArgumentError, ProtocolError, SchemeError
+
+#: NET_RECEIVE flag of the self-event that arms the WATCH statements of the events (see the module docstring).
+WATCH_FLAG = 999
 from ..escape import nmodl_comment
 from ..odesystem import derive
 from ..protocol import Jumps, Pulses, Steps
@@ -364,8 +374,40 @@ def export(scheme, *, protocol=None, t_end=None, name: str | None = None, voltag
         :data:`KINETIC_MAX_STATES` states (NEURON compiles large KINETIC
         blocks slowly), else DERIVATIVE.
     """
+    _check_events(scheme)
     plan = _plan(scheme, protocol, t_end, name, voltage, current, pulsed, block)
     return _ModWriter(plan).text()
+
+
+_WATCH_RELATIONS = {sympy.StrictGreaterThan: ">", sympy.GreaterThan: ">", sympy.StrictLessThan: "<",
+                    sympy.LessThan: "<"}
+
+
+def _check_events(scheme) -> None:
+    """Raise :class:`SchemeError` for an event NEURON's WATCH/NET_RECEIVE cannot express."""
+    for ev in getattr(scheme, "events", ()):
+        where = f"NMODL export of scheme `{scheme.name}`: event `{ev.name}`"
+        if type(ev.trigger) not in _WATCH_RELATIONS:
+            raise SchemeError(f"{where} has the trigger `{ev.trigger}`; NEURON's WATCH takes one relation "
+                              f"(a > b or a < b), not and/or/not of several: split it into events of one relation")
+        if ev.priority is not None:
+            raise SchemeError(f"{where} has a priority, which NEURON cannot express (it orders events by time)")
+        if not ev.initial_value:
+            raise SchemeError(f"{where} has initial_value=False (fire at t0 if the trigger holds), which WATCH "
+                              f"cannot express (it fires on a crossing only)")
+        if ev.delay is not None:
+            if not ev.persistent:
+                raise SchemeError(f"{where} is delayed and not persistent; a net_send self-event cannot be "
+                                  f"cancelled when the trigger turns false")
+            varying = {"t", *scheme.species_names, *scheme.input_names, *scheme.observable_names}
+            if ev.delay.free_symbols & {sympy.Symbol(x) for x in varying}:
+                raise SchemeError(f"{where} has a delay that depends on time, states, inputs or observables; "
+                                  f"NMODL export needs a delay of numbers and parameters")
+            if ev.use_values_from_trigger_time and any(
+                    e.free_symbols & {sympy.Symbol(x) for x in varying} for _, e in ev.assignments):
+                raise SchemeError(f"{where} is delayed with assignments evaluated at the trigger time that depend "
+                                  f"on time, states or inputs; NEURON evaluates them when the event fires "
+                                  f"(use_values_from_trigger_time=False)")
 
 
 class _ModWriter:
@@ -547,6 +589,8 @@ class _ModWriter:
         for sp in s.species:
             lines.append(f"    {n[sp.name]} = {fmt_float(sp.initial)}")
         lines.append("    observe()")
+        if s.events:
+            lines.append(f"    net_send(0, {WATCH_FLAG})  : arms the WATCH statements of the events")
         if p.current:
             lines.append(f"    i = {self.current_expr()}")
         lines += ["}", ""]
@@ -588,20 +632,46 @@ class _ModWriter:
                 self.statement(f"{n[sp]}'", e, block, rate=True)
             lines += self.emit("DERIVATIVE deriv {", block)
 
-        if p.pulsed:
-            args = ", ".join(f"w_{n[u]}" for u in p.pulsed)
+        if p.pulsed or s.events:
+            args = ", ".join(f"w_{n[u]}" for u in p.pulsed) or "w_event"
+            branches = []
+            if p.pulsed:
+                body = []
+                for k, u in enumerate(p.pulsed):
+                    body += [f"    if (w_{n[u]} != 0) {{", f"        {n[u]} = {n[u]} + w_{n[u]}*{n[u]}_amp",
+                             f"        net_send({n[u]}_width, {k + 1})", "    }"]
+                branches.append(("flag == 0", body))
+                for k, u in enumerate(p.pulsed):
+                    branches.append((f"flag == {k + 1}", [f"    {n[u]} = {n[u]} - w_{n[u]}*{n[u]}_amp"]))
+            ev_locals = []
+            if s.events:
+                watch = []
+                for k, ev in enumerate(s.events):
+                    c = ev.trigger
+                    watch.append(f"    WATCH ({self.printer.doprint(self.prep(c.lhs))} {_WATCH_RELATIONS[type(c)]} "
+                                 f"{self.printer.doprint(self.prep(c.rhs))}) {1000 + k}  : event {ev.name}")
+                branches.append((f"flag == {WATCH_FLAG}", watch))
+                for k, ev in enumerate(s.events):
+                    assign = []
+                    for j, (target, e) in enumerate(ev.assignments):
+                        ev_locals.append(f"nk_e{k}_{j}")
+                        assign.append(f"    nk_e{k}_{j} = {self.printer.doprint(self.prep(e))}")
+                    assign += [f"    {n[target]} = nk_e{k}_{j}" for j, (target, _) in enumerate(ev.assignments)]
+                    if ev.delay is None:
+                        branches.append((f"flag == {1000 + k}", assign))
+                    else:
+                        delay_ms = self.printer.doprint(self.prep(ev.delay / sympy.Float(p.t_per_ms)))
+                        branches.append((f"flag == {1000 + k}", [f"    net_send({delay_ms}, {2000 + k})"]))
+                        branches.append((f"flag == {2000 + k}", assign))
             lines.append(f"NET_RECEIVE({args}) {{")
-            # with an INITIAL block, finitialize keeps the NetCon weights after the first (else it zeroes them)
-            lines.append("    INITIAL { " + " ".join(f"w_{n[u]} = w_{n[u]}" for u in p.pulsed) + " }")
-            lines.append("    if (flag == 0) {")
-            for k, u in enumerate(p.pulsed):
-                lines.append(f"        if (w_{n[u]} != 0) {{")
-                lines.append(f"            {n[u]} = {n[u]} + w_{n[u]}*{n[u]}_amp")
-                lines.append(f"            net_send({n[u]}_width, {k + 1})")
-                lines.append("        }")
-            for k, u in enumerate(p.pulsed):
-                lines.append(f"    }} else if (flag == {k + 1}) {{")
-                lines.append(f"        {n[u]} = {n[u]} - w_{n[u]}*{n[u]}_amp")
+            for k in range(0, len(ev_locals), 10):
+                lines.append("    LOCAL " + ", ".join(ev_locals[k:k + 10]))
+            if p.pulsed:
+                # with an INITIAL block, finitialize keeps the NetCon weights after the first (else it zeroes them)
+                lines.append("    INITIAL { " + " ".join(f"w_{n[u]} = w_{n[u]}" for u in p.pulsed) + " }")
+            for k, (cond, body) in enumerate(branches):
+                lines.append(f"    {'if' if k == 0 else '} else if'} ({cond}) {{")
+                lines += ["    " + b for b in body]
             lines.append("    }")
             lines += ["}", ""]
         lines += self.functions

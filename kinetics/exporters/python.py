@@ -93,6 +93,11 @@ def export(scheme, *, protocol=None, t_end=None) -> str:
 
     ``t_end`` is also the default end of the script's run (100 time units without it).
     """
+    if getattr(scheme, "events", ()):
+        from ..errors import SchemeError
+
+        raise SchemeError(f"scheme `{scheme.name}` has events, which the standalone Python export does not run yet "
+                          "(its driver has no event handling); simulate it with kinetics.simulate")
     schedule = export_schedule(scheme, protocol, t_end)
     s = scheme
     system = derive(s)

@@ -109,7 +109,7 @@ LIBS = ("-lm",)
 _PRELUDE = "#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
 
 #: Bumped whenever the template's ABI changes (also part of the cache key).
-_ABI_VERSION = 2
+_ABI_VERSION = 3
 
 _STATS_KEYS = (
     "n_steps",          # accepted steps
@@ -863,6 +863,19 @@ class SegmentArrays:
                    jump_ptr=schedule.jump_ptr, jump_index=np.asarray(index, dtype=np.intc),
                    jump_kind=schedule.jump_kind, jump_value=schedule.jump_value)
 
+    def retimed(self, t0: float, t_end: float) -> "SegmentArrays":
+        """The same segments with the first boundary moved to ``t0`` and the last to ``t_end`` (which must keep
+        the boundaries strictly increasing); the other arrays are shared (the event driver's windows)."""
+        b = np.array(self.boundaries, dtype=np.float64)
+        b[0], b[-1] = t0, t_end
+        if not (np.isfinite(t0) and np.isfinite(t_end)) or np.any(np.diff(b[:2]) <= 0) or np.any(np.diff(b[-2:]) <= 0):
+            raise ValueError("retimed boundaries must be finite and strictly increasing")
+        out = object.__new__(SegmentArrays)
+        out.__dict__.update(self.__dict__)
+        object.__setattr__(out, "boundaries", _frozen(b))
+        object.__setattr__(out, "_ptrs", (b.ctypes.data,) + self._ptrs[1:])
+        return out
+
     @classmethod
     def single(cls, t0: float, t_end: float, const=None) -> "SegmentArrays":
         """One segment ``[t0, t_end]`` with constant inputs ``const`` and no jumps."""
@@ -884,7 +897,10 @@ _NK_SOLVE_ARGTYPES = [
     ctypes.c_int, ctypes.c_double, _P,    # method, rtol, atol
     ctypes.c_double, ctypes.c_double,     # h0, hmax
     ctypes.c_long, _P, _P,                # max_steps, stats, t_fail
+    _P,                                   # root_g (event root values at t*, or NULL)
 ]
+#: Status of ``nk_solve`` when it stopped at an event (a root function changed its truth value).
+NK_EVENT = 2
 _F8 = 8  # sizeof(double)
 
 
@@ -933,6 +949,10 @@ class NativeSolver:
         self.n_observables = int(lib.nk_n_observables())
         lib.nk_observables.argtypes = [ctypes.c_int, _P, _P, _P, ctypes.c_int, _P, ctypes.c_int, _P]
         lib.nk_observables.restype = None
+        lib.nk_n_roots.argtypes = []
+        lib.nk_n_roots.restype = ctypes.c_int
+        #: Event root functions compiled into the library (see :mod:`kinetics.events`).
+        self.n_roots = int(lib.nk_n_roots())
         fn = lib.nk_solve
         fn.argtypes = _NK_SOLVE_ARGTYPES
         fn.restype = ctypes.c_int
@@ -1088,11 +1108,39 @@ class NativeSolver:
         a_y = a + _F8 * npar
         a_st = a_y + _F8 * n
         status = self._fn(a, a_y, *seg_args, n_out, t_ptr, a_st + _F8 * 17, code, rtol,
-                          atol_ptr, h0, hmax, max_steps, a_st, a_st + _F8 * 16)
+                          atol_ptr, h0, hmax, max_steps, a_st, a_st + _F8 * 16, None)
         o = npar + n
         if status != 0:
             raise self._error(status, buf[o + 16], method)
         return (buf[o + 17:].reshape(n_out, n), buf[npar:o], _stats_dict(buf[o:o + 8]))
+
+    def solve_until_event(self, params, y0, schedule_arrays, t_out, *, method="auto", rtol=1e-6,
+                          atol=1e-9, first_step=0.0, max_step=0.0, max_steps=0):
+        """Like :meth:`solve`, but stop where an event root function changes its truth value.
+
+        Returns ``(stop, y_out, y, stats, n_written, n_started, g)``: ``stop`` is None when the schedule's end
+        was reached, else the event time ``t*``; ``y`` the state there; only the first ``n_written`` rows of
+        ``y_out`` are written (the output times before ``t*``); ``n_started`` segments had their start (jumps)
+        processed; ``g`` the root values at ``t*`` (the driver is :mod:`kinetics.events`).
+        """
+        (method, seg_args, n_out, t_ptr, code, rtol, atol_ptr, h0, hmax, max_steps,
+         _keep) = self._prepare(schedule_arrays, t_out, method, rtol, atol, first_step,
+                                max_step, max_steps)
+        n, npar = self.n_state, self.n_param
+        y = np.array(y0, dtype=np.float64, order="C", copy=True)
+        p = np.ascontiguousarray(params, dtype=np.float64)
+        if p.shape != (npar,) or y.shape != (n,):
+            raise ValueError(f"params must have shape ({npar},) and y0 ({n},)")
+        stats = np.zeros(17)
+        y_out = np.empty((n_out, n))
+        g = np.zeros(max(self.n_roots, 1))
+        status = self._fn(p.ctypes.data if npar else None, y.ctypes.data, *seg_args, n_out, t_ptr,
+                          y_out.ctypes.data, code, rtol, atol_ptr, h0, hmax, max_steps, stats.ctypes.data,
+                          stats[16:].ctypes.data, g.ctypes.data)
+        if status not in (0, NK_EVENT):
+            raise self._error(status, stats[16], method)
+        stop = float(stats[16]) if status == NK_EVENT else None
+        return (stop, y_out, y, _stats_dict(stats[:8]), int(stats[8]), int(stats[9]), g[:self.n_roots])
 
     def solve_many(self, params_matrix, y0_matrix, schedule_arrays, t_out, *,
                    n_workers=None, raw_stats: bool = False, **kw):
@@ -1145,7 +1193,7 @@ class NativeSolver:
                     return
                 st = fn(a_p + i * s_p, a_y + i * s_y, *seg_args, n_out, t_ptr,
                         a_o + i * s_o, code, rtol, atol_ptr, h0, hmax, max_steps,
-                        a_s + i * s_s, a_s + i * s_s + _F8 * 16)
+                        a_s + i * s_s, a_s + i * s_s + _F8 * 16, None)
                 if st != 0:
                     status[i] = st
                     stop.set()

@@ -21,6 +21,23 @@
  *                        const double *u, double *o);   o[0..q-1]
  *                               (without them, or with NK_NOBS -1, the
  *                               library has no observables)
+ *     #define NK_NROOT r        number of event root functions (>= 0), and
+ *                               if r > 0
+ *     static void nk_roots(double t, const double *y, const double *p,
+ *                          const double *u, double *g);   g[0..r-1]
+ *     static const int nk_root_strict[r];
+ *                               atom i is true when g_i > 0 (strict 1) or
+ *                               g_i >= 0 (strict 0).  After every accepted
+ *                               step the atoms are evaluated at NK_ROOT_SAMPLES
+ *                               points of the step's dense output; when one
+ *                               changes its truth value the earliest change is
+ *                               located by bisection on the dense output and
+ *                               nk_solve returns NK_EVENT with the state at the
+ *                               first time t* where the new value holds
+ *                               (t_fail = t*, g(t*) in root_g).  A change of
+ *                               truth across a segment boundary (an input or
+ *                               jump) also returns NK_EVENT, at the boundary.
+ *                               Without NK_NROOT (or 0) nothing is checked.
  *
  * It exports `nk_solve` (the whole integration of a piecewise-smooth
  * schedule), `nk_observables` (observables at many points),
@@ -99,7 +116,7 @@
 #define NK_EXPORT
 #endif
 
-#define NK_ABI_VERSION 2
+#define NK_ABI_VERSION 3
 
 /* Status codes returned by nk_solve. */
 #define NK_OK 0
@@ -111,6 +128,22 @@
 #define NK_ERR_NO_MEMORY (-6)
 /* Internal: dopri5 detected stiffness and hands the segment over to rodas. */
 #define NK_SWITCH_TO_RODAS 1
+/* A root function changed its truth value: the integration stopped at t* (see NK_NROOT). */
+#define NK_EVENT 2
+
+#ifndef NK_NROOT
+#define NK_NROOT 0
+#endif
+#if NK_NROOT > 0
+#define NK_NR NK_NROOT
+#else
+#define NK_NR 1
+#endif
+/* Points of each accepted step's dense output where the atoms are evaluated (the step end included): a
+ * trigger that turns on and off again inside one step is found if it holds at one of them. */
+#ifndef NK_ROOT_SAMPLES
+#define NK_ROOT_SAMPLES 4
+#endif
 
 #define NK_METHOD_AUTO 0
 #define NK_METHOD_DOPRI5 1
@@ -244,6 +277,12 @@ typedef struct {
 
     /* time reached (for failures) */
     double t_fail;
+
+    /* event roots: truth of each atom at the current step start; g at t* */
+    int rt[NK_NR], rtmp[NK_NR];
+    double rg[NK_NR];
+    double *yr;                /* [NK_N] scratch state for the root search */
+    double t_event;
 } nk_ctx;
 
 /* Input values u(t) of the current segment (see kinetics/schedule.py). */
@@ -333,6 +372,93 @@ static void nk_emit(nk_ctx *c, const double *y)
     memcpy(c->y_out + (size_t)c->io * NK_N, y, sizeof(double) * NK_N);
     c->io++;
 }
+
+#if NK_NROOT > 0
+/* Dense output of the accepted step [t, t + h]: kind 0 dopri5 (Hairer's form, a = r3, b = r4, cc = r5),
+ * kind 1 rodas (a = q1, b = q2). The same expressions as the output loops of the steppers. */
+typedef struct {
+    int kind;
+    double t, h;
+    const double *y, *yn, *a, *b, *cc;
+} nk_dense;
+
+static void nk_dense_eval(const nk_dense *d, double tt, double *out)
+{
+    int i;
+    double th = (tt - d->t) / d->h, th1 = 1.0 - th;
+    if (d->kind == 0) {
+        for (i = 0; i < NK_N; i++)
+            out[i] = d->y[i] + th * ((d->yn[i] - d->y[i]) +
+                     th1 * (d->a[i] + th * (d->b[i] + th1 * d->cc[i])));
+    } else {
+        for (i = 0; i < NK_N; i++)
+            out[i] = th1 * d->y[i] + th * (d->yn[i] + th1 * (d->a[i] + th * d->b[i]));
+    }
+}
+
+/* Truth of every atom at (t, y) into tr; g values into c->rg. */
+static void nk_root_truth(nk_ctx *c, double t, const double *y, int *tr)
+{
+    int i;
+    nk_eval_inputs(c, t);
+    nk_roots(t, y, c->p, c->u, c->rg);
+    for (i = 0; i < NK_NROOT; i++)
+        tr[i] = nk_root_strict[i] ? (c->rg[i] > 0.0) : (c->rg[i] >= 0.0);
+}
+
+static int nk_root_changed(const nk_ctx *c)
+{
+    int i;
+    for (i = 0; i < NK_NROOT; i++)
+        if (c->rtmp[i] != c->rt[i]) return 1;
+    return 0;
+}
+
+/* After an accepted step of dense output d ending at tn with state yn: 0 if no atom changed its truth value
+ * (c->rt is updated to tn), else 1 with *te the first time (to a few ulps, by bisection on the dense
+ * output) where an atom differs from its value at the step start, the state there in c->yr and g in c->rg. */
+static int nk_root_search(nk_ctx *c, const nk_dense *d, double tn, const double *yn, double *te)
+{
+    double lo = d->t, hi = tn;
+    int k, found = 0;
+    for (k = 1; k <= NK_ROOT_SAMPLES; k++) {
+        double ts = (k == NK_ROOT_SAMPLES) ? tn : d->t + d->h * ((double)k / NK_ROOT_SAMPLES);
+        if (k == NK_ROOT_SAMPLES) memcpy(c->yr, yn, sizeof(double) * NK_N);
+        else nk_dense_eval(d, ts, c->yr);
+        nk_root_truth(c, ts, c->yr, c->rtmp);
+        if (nk_root_changed(c)) { hi = ts; found = 1; break; }
+        lo = ts;
+    }
+    if (!found) {
+        memcpy(c->rt, c->rtmp, sizeof(int) * NK_NROOT);
+        return 0;
+    }
+    /* to the resolution of t: the first double where the new value holds (t >= 5 is found at 5 exactly) */
+    for (k = 0; k < 200; k++) {
+        double mid = lo + 0.5 * (hi - lo);
+        if (!(mid > lo && mid < hi)) break;
+        nk_dense_eval(d, mid, c->yr);
+        nk_root_truth(c, mid, c->yr, c->rtmp);
+        if (nk_root_changed(c)) hi = mid; else lo = mid;
+    }
+    if (hi == tn) memcpy(c->yr, yn, sizeof(double) * NK_N);
+    else nk_dense_eval(d, hi, c->yr);
+    nk_root_truth(c, hi, c->yr, c->rtmp);
+    *te = hi;
+    return 1;
+}
+
+/* Outputs before te from the dense output, then y <- the state at te. */
+static void nk_root_stop(nk_ctx *c, const nk_dense *d, double te, double *y)
+{
+    while (c->io < c->n_out && c->t_out[c->io] < te) {
+        nk_dense_eval(d, c->t_out[c->io], c->y_out + (size_t)c->io * NK_N);
+        c->io++;
+    }
+    memcpy(y, c->yr, sizeof(double) * NK_N);
+    c->t_event = te;
+}
+#endif
 
 /* Smallest step allowed at time t: below ~16 ulps of t the time no longer
  * advances reliably (Hairer's codes use the same kind of bound). */
@@ -599,8 +725,8 @@ static int nk_dopri5_segment(nk_ctx *c, double *tp, double *y, int detect_stiff,
                 }
             }
 
-            /* Dense output for requested times inside (t, tn). */
-            if (c->io < c->n_out && c->t_out[c->io] < tn) {
+            /* Dense output for requested times inside (t, tn) (and for the event roots). */
+            if ((NK_NROOT > 0) || (c->io < c->n_out && c->t_out[c->io] < tn)) {
                 for (i = 0; i < NK_N; i++) {
                     double ydiff = yn[i] - y[i], bspl = h * k1[i] - ydiff;
                     /* er is reused for r3, k2 for r4 (no longer needed) */
@@ -609,6 +735,18 @@ static int nk_dopri5_segment(nk_ctx *c, double *tp, double *y, int detect_stiff,
                     r5[i] = h * (DP_D1 * k1[i] + DP_D3 * k3[i] + DP_D4 * k4[i] +
                                  DP_D5 * k5[i] + DP_D6 * k6[i] + DP_D7 * k7[i]);
                 }
+#if NK_NROOT > 0
+                {
+                    nk_dense d;
+                    double te;
+                    d.kind = 0; d.t = t; d.h = h; d.y = y; d.yn = yn; d.a = er; d.b = k2; d.cc = r5;
+                    if (nk_root_search(c, &d, tn, yn, &te)) {
+                        nk_root_stop(c, &d, te, y);
+                        *tp = te;
+                        return NK_EVENT;
+                    }
+                }
+#endif
                 while (c->io < c->n_out && c->t_out[c->io] < tn) {
                     double th = (c->t_out[c->io] - t) / h, th1 = 1.0 - th;
                     double *row = c->y_out + (size_t)c->io * NK_N;
@@ -807,13 +945,25 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
                 c->nrodas += 1.0;
                 if (!nk_all_finite(yn, NK_N)) { c->t_fail = tn; return NK_ERR_NONFINITE; }
 
-                if (c->io < c->n_out && c->t_out[c->io] < tn) {
+                if ((NK_NROOT > 0) || (c->io < c->n_out && c->t_out[c->io] < tn)) {
                     for (i = 0; i < NK_N; i++) {
                         q1[i] = RO_DN11 * k1[i] + RO_DN12 * k2[i] + RO_DN13 * k3[i] +
                                 RO_DN14 * k4[i] + RO_DN15 * k5[i];
                         q2[i] = RO_DN21 * k1[i] + RO_DN22 * k2[i] + RO_DN23 * k3[i] +
                                 RO_DN24 * k4[i] + RO_DN25 * k5[i];
                     }
+#if NK_NROOT > 0
+                    {
+                        nk_dense d;
+                        double te;
+                        d.kind = 1; d.t = t; d.h = h; d.y = y; d.yn = yn; d.a = q1; d.b = q2; d.cc = NULL;
+                        if (nk_root_search(c, &d, tn, yn, &te)) {
+                            nk_root_stop(c, &d, te, y);
+                            *tp = te;
+                            return NK_EVENT;
+                        }
+                    }
+#endif
                     while (c->io < c->n_out && c->t_out[c->io] < tn) {
                         double th = (c->t_out[c->io] - t) / h, th1 = 1.0 - th;
                         double *row = c->y_out + (size_t)c->io * NK_N;
@@ -906,6 +1056,7 @@ NK_EXPORT const char *nk_status_message(int status)
 {
     switch (status) {
     case NK_OK: return "success";
+    case NK_EVENT: return "stopped at an event (a root function changed its truth value)";
     case NK_ERR_STEP_TOO_SMALL: return "step size became too small (below 16*eps*|t|)";
     case NK_ERR_MAX_STEPS: return "maximum number of steps exceeded";
     case NK_ERR_NONFINITE: return "non-finite value (NaN or inf) in the state or right-hand side";
@@ -925,6 +1076,9 @@ NK_EXPORT void nk_dims(int *dims)
 }
 
 NK_EXPORT int nk_abi_version(void) { return NK_ABI_VERSION; }
+
+/* The number of event root functions (NK_NROOT). */
+NK_EXPORT int nk_n_roots(void) { return NK_NROOT; }
 
 #ifndef NK_NOBS
 #define NK_NOBS (-1)
@@ -957,10 +1111,10 @@ NK_EXPORT int nk_solve(
     const double *jump_value,
     int n_out, const double *t_out, double *y_out,
     int method, double rtol, const double *atol, double h0, double hmax,
-    long max_steps, double *stats, double *t_fail)
+    long max_steps, double *stats, double *t_fail, double *root_g)
 {
     nk_ctx c;
-    int s, k, status = NK_OK;
+    int s, k, status = NK_OK, started = 0;
     size_t nw;
 
     if (stats != NULL)
@@ -984,6 +1138,7 @@ NK_EXPORT int nk_solve(
     c.t_out = t_out;
     c.y_out = y_out;
     c.t_fail = boundaries[0];
+    c.yr = c.w;                          /* set below, once w exists */
 
     /* Work memory: rodas needs 2 n*n + 13 n, dopri5 12 n (shared). */
     nw = 2 * (size_t)NK_N * NK_N + 16 * (size_t)NK_N;
@@ -994,6 +1149,7 @@ NK_EXPORT int nk_solve(
         free(c.piv);
         return NK_ERR_NO_MEMORY;
     }
+    c.yr = c.w + 2 * (size_t)NK_N * NK_N + 14 * (size_t)NK_N;   /* unused by both steppers */
 
     for (s = 0; s < n_seg && status == NK_OK; s++) {
         double t = boundaries[s];
@@ -1013,6 +1169,17 @@ NK_EXPORT int nk_solve(
                     y[jump_index[k]] = jump_value[k];
             }
         if (!nk_all_finite(y, NK_N)) { c.t_fail = t; status = NK_ERR_NONFINITE; break; }
+        started = s + 1;
+#if NK_NROOT > 0
+        /* Atoms at the segment start; a change across the boundary (inputs, jumps) is an event there. */
+        nk_root_truth(&c, t, y, c.rtmp);
+        if (s > 0 && nk_root_changed(&c)) {
+            c.t_event = t;
+            status = NK_EVENT;
+            break;
+        }
+        memcpy(c.rt, c.rtmp, sizeof(int) * NK_NROOT);
+#endif
         /* Outputs at the segment start see the post-jump state. */
         while (c.io < c.n_out && c.t_out[c.io] <= t) nk_emit(&c, y);
 
@@ -1040,7 +1207,16 @@ NK_EXPORT int nk_solve(
         stats[5] = (double)n_seg;
         stats[6] = c.nswitch;
         stats[7] = c.nrodas;
+        stats[8] = (double)c.io;        /* outputs written */
+        stats[9] = (double)started;     /* segments whose start (jumps) was processed */
     }
+    if (status == NK_EVENT) {
+        c.t_fail = c.t_event;
+#if NK_NROOT > 0
+        if (root_g != NULL) memcpy(root_g, c.rg, sizeof(double) * NK_NROOT);
+#endif
+    }
+    (void)root_g;
     if (t_fail != NULL) *t_fail = (status == NK_OK) ? boundaries[n_seg] : c.t_fail;
     free(c.w);
     free(c.piv);
