@@ -10,6 +10,11 @@ from ._mathml import MAX_CALL_DEPTH
 
 #: SBML packages that do not change what a model computes (diagrams, grouping, extended math of L3V2 core).
 _HARMLESS_PACKAGES = {"layout", "render", "groups", "l3v2extendedmath"}
+#: libsbml consistency errors that do not change what a model computes, or whose meaning the importer fixes:
+#: 21173, a local parameter named like a species of its reaction (an L3V1 warning, an error once converted to
+#: L3V2; the local parameter wins inside its kinetic law, as SBML scoping says); 10313, a reference to a unit
+#: that is not defined (units are only read to choose a unit system, and an unknown one is left out).
+_TOLERATED_ERRORS = {21173, 10313}
 #: Deepest XML element nesting read (MathML included; checked before libsbml parses the document, whose
 #: recursive parser and consistency checks crash or take seconds on thousands of levels).
 MAX_XML_DEPTH = 300
@@ -136,6 +141,11 @@ def read_document(source):
             continue
         if doc.isPackageEnabled(pkg) and doc.getPackageRequired(pkg):
             raise unsupported(f"SBML Level 3 package `{pkg}` (required)", f"document {name or ''}".strip())
+    model = doc.getModel()
+    for i in range(model.getNumReactions()):   # (libsbml cannot convert them to L3V2 either)
+        r = model.getReaction(i)
+        if r.isSetFast() and r.getFast():
+            raise unsupported("fast reaction", f"reaction `{r.getId()}`" + (f" in {name}" if name else ""))
     if (doc.getLevel(), doc.getVersion()) != (3, 2):
         if not doc.setLevelAndVersion(3, 2, False):
             errs = "; ".join(doc.getError(i).getShortMessage() for i in range(doc.getNumErrors()))
@@ -145,7 +155,8 @@ def read_document(source):
     doc.setConsistencyChecks(L.LIBSBML_CAT_MODELING_PRACTICE, False)
     doc.checkConsistency()
     errors = [doc.getError(i) for i in range(doc.getNumErrors())
-              if doc.getError(i).getSeverity() >= L.LIBSBML_SEV_ERROR]
+              if doc.getError(i).getSeverity() >= L.LIBSBML_SEV_ERROR
+              and doc.getError(i).getErrorId() not in _TOLERATED_ERRORS]
     if errors:
         msg = "; ".join(f"{e.getShortMessage()} — {e.getMessage().strip().splitlines()[-1][:200]}" for e in errors[:3])
         raise ParseError(f"invalid SBML ({len(errors)} error(s)): {msg}", source=name)

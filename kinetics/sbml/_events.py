@@ -12,6 +12,7 @@ import sympy
 from ..protocol import Protocol, jumps, steps
 from ..scheme import TIME
 from ._common import unsupported
+from ._mathml import ast_names
 
 
 class _EventReader:
@@ -68,22 +69,31 @@ class _EventReader:
             eid = ev.getId() or f"#{order + 1}"
             where = f"event `{eid}`"
             trig = ev.getTrigger()
-            cond = expand(self.math(trig.getMath(), f"trigger of {where}"))
+            cond = expand(self.math(trig.getMath(), f"trigger of {where}", boolean=True))
             t_fire = self.trigger_time(cond, trig, where, dynamic)
             if t_fire is None:
                 continue
-            prio = 0.0
+            prio, dynamic_prio = 0.0, False
             if ev.isSetPriority() and ev.getPriority().getMath() is not None:
                 pe = expand(self.math(ev.getPriority().getMath(), f"priority of {where}"))
-                if {s.name for s in pe.free_symbols} & dynamic:
-                    raise unsupported("event priority that depends on the model state", where)
-                prio = self._eval(pe)
-            fired.append((t_fire, -prio, order, ev, where))
+                if {s.name for s in pe.free_symbols} & (dynamic | {self.nm(v) for v in self.event_targets}):
+                    dynamic_prio = True   # matters only if another event fires at the same time
+                else:
+                    prio = self._eval(pe)
+            fired.append((t_fire, -prio, order, ev, where, dynamic_prio))
         fired.sort(key=lambda x: (x[0], x[1], x[2]))
-        for a, b in zip(fired, fired[1:]):
-            if a[0] == b[0] and (a[1] == b[1]) and (a[3].isSetPriority() or b[3].isSetPriority()):
-                raise unsupported("simultaneous events with equal priorities", f"{a[4]} and {b[4]} at t = {a[0]:g}")
-        return fired
+        for i, a in enumerate(fired):
+            same_time = [b for b in fired if b[0] == a[0] and b is not a]
+            if a[5] and same_time:
+                raise unsupported("event priority that depends on the model state, for events firing at the same "
+                                  "time", f"{a[4]} and {same_time[0][4]} at t = {a[0]:g}")
+            for b in fired[i + 1:]:
+                if b[0] == a[0] and b[1] == a[1] and (a[3].isSetPriority() or b[3].isSetPriority()) \
+                        and _interact(a[3], b[3]):
+                    raise unsupported("simultaneous events with equal priorities that assign or read the same "
+                                      "variables (SBML leaves their order random)",
+                                      f"{a[4]} and {b[4]} at t = {a[0]:g}")
+        return [x[:5] for x in fired]
 
     def run_events(self, fired, expand, dynamic, states, scale, sp_info) -> tuple:
         """Discrete simulation of event-driven parameters/compartments; jumps for states.
@@ -106,6 +116,8 @@ class _EventReader:
             for j in range(ev.getNumEventAssignments()):
                 ea = ev.getEventAssignment(j)
                 var = ea.getVariable()
+                if ea.getMath() is None:
+                    continue   # no effect (SBML L3V2)
                 expr = expand(self.math(ea.getMath(), f"assignment to `{var}` in {where}"))
                 kind = self.kind.get(var)
                 if kind == "species" and sp_info[var]["role"] in ("state", "amount") or \
@@ -136,6 +148,14 @@ class _EventReader:
             raise unsupported(f"event trigger that depends on the model state ({', '.join(sorted(names & dynamic))})",
                                where, "kinetics protocols hold only time-triggered events (time >= t1); "
                                       "state events need a core extension (Scheme events with root finding)")
+        assigned = {self.nm(v) for v in self.event_targets}
+        if names & assigned:
+            raise unsupported(f"event trigger that depends on variables that events change "
+                              f"({', '.join(sorted(names & assigned))})", where,
+                              "kinetics protocols hold only time-triggered events (time >= t1)")
+        if TIME not in cond.free_symbols and isinstance(cond, sympy.logic.boolalg.Boolean):
+            # a condition of constants only (e.g. ``p1 > 0``): true or false for good
+            cond = cond.xreplace({s: sympy.Float(self.value(s.name)) for s in cond.free_symbols})
         if cond in (sympy.true, sympy.false):
             initially = bool(cond)
             return 0.0 if (initially and not trig.getInitialValue()) else None
@@ -188,6 +208,24 @@ class _EventReader:
             a = a * V
             state = scale[var][0]
         return state, t, a, mode
+
+
+def _interact(a, b) -> bool:
+    """Whether events ``a`` and ``b`` assign a common variable, or one assigns what the other reads (then the
+    order in which they run changes the result)."""
+    def assigned(ev):
+        return {ev.getEventAssignment(j).getVariable() for j in range(ev.getNumEventAssignments())}
+
+    def read(ev):
+        out = set()
+        for j in range(ev.getNumEventAssignments()):
+            node = ev.getEventAssignment(j).getMath()
+            if node is not None:
+                out |= ast_names(node)
+        return out
+
+    va, vb = assigned(a), assigned(b)
+    return bool(va & vb or va & read(b) or vb & read(a))
 
 
 def _event_components(driven: dict, jump_list: list) -> list:

@@ -18,7 +18,9 @@ from ._common import libsbml_module, unsupported
 
 __all__ = ["to_ast", "MathReader", "ast_names", "same15", "restore_steps", "AVOGADRO", "MAX_CALL_DEPTH"]
 
-AVOGADRO = 6.02214076e23
+#: The value of the ``avogadro`` csymbol that SBML Level 3 defines (CODATA 2006, as in libsbml and the SBML Test
+#: Suite), not the exact SI value 6.02214076e23 of 2019 (:data:`kinetics.stochastic.AVOGADRO`).
+AVOGADRO = 6.02214179e23
 #: Deepest nesting of function-definition calls followed (checked before libsbml's consistency check).
 MAX_CALL_DEPTH = 64
 
@@ -159,6 +161,41 @@ def to_ast(expr, names: Mapping[str, str] | None = None, time_symbol: str = "t")
     return conv(sympy.sympify(expr))
 
 
+def _is_bool(v) -> bool:
+    """Whether ``v`` is a condition (a sympy Symbol is a Boolean too, and is no condition here)."""
+    from sympy.logic.boolalg import BooleanAtom, BooleanFunction
+
+    return isinstance(v, (BooleanAtom, BooleanFunction, sympy.core.relational.Relational))
+
+
+def _number_of(v):
+    """A condition as the number SBML L3V2 makes of it in numeric context (1 if true, else 0); numbers as they
+    are."""
+    if _is_bool(v):
+        if v is sympy.true or v is sympy.false:
+            return sympy.Integer(1 if v is sympy.true else 0)
+        return sympy.Piecewise((1, v), (0, True))
+    return v
+
+
+def _no_derivative(fname, arg, where):
+    """Refuse ``fname`` (floor, ceiling...) of an expression of anything but time and numbers."""
+    varying = sorted(s.name for s in arg.free_symbols if s != TIME)
+    if varying:
+        raise unsupported(f"`{fname}` of an expression of {', '.join(f'`{n}`' for n in varying)}",
+                          where, "kinetics differentiates rate laws (Jacobian, sensitivities) and "
+                                 f"`{fname}` has no derivative; it is supported only of time and numbers")
+
+
+def _area_log(f, x):
+    """The inverse hyperbolic function ``f`` (asinh, acosh, atanh) of ``x`` written with logarithms."""
+    if f is sympy.asinh:
+        return sympy.log(x + sympy.sqrt(x ** 2 + 1))
+    if f is sympy.acosh:
+        return sympy.log(x + sympy.sqrt(x - 1) * sympy.sqrt(x + 1))
+    return sympy.log((1 + x) / (1 - x)) / 2
+
+
 def _is_negative_term(a) -> bool:
     if a.is_Number:
         return bool(a.is_negative)
@@ -177,22 +214,31 @@ class MathReader:
         self.L = L
         self.rename = rename
         self.functions = {}
+        self.empty = set()
+        self.nonfinite = False
         for i in range(model.getNumFunctionDefinitions()):
             fd = model.getFunctionDefinition(i)
-            if fd.getMath() is None:
-                raise unsupported("function definition without math", f"function `{fd.getId()}`")
+            if fd.getMath() is None or fd.getBody() is None:
+                self.empty.add(fd.getId())   # allowed by SBML L3V2; calling it is an error
+                continue
             args = [fd.getArgument(j).getName() for j in range(fd.getNumArguments())]
             self.functions[fd.getId()] = (args, fd.getBody(), fd.getId())
         self.memo = {}   # values of constant subexpressions (magnitude guard), shared by every conversion
 
-    def __call__(self, ast, where: str, local=None):
+    def __call__(self, ast, where: str, local=None, *, boolean: bool = False, nonfinite: bool = False):
+        """The sympy form of ``ast``: a number (booleans as 1 and 0) unless ``boolean`` (a condition, numbers
+        being true when non-zero). ``nonfinite`` lets the numbers inf and NaN through (initial values)."""
         if ast is None:
             raise unsupported("missing math", where)
+        self.nonfinite = nonfinite
         try:
-            out = self.conv(ast, where, dict(local or {}), 0)
+            out = self.cond(ast, where, dict(local or {}), 0) if boolean else \
+                _number_of(self.conv(ast, where, dict(local or {}), 0))
         except RecursionError:
             raise unsupported("math nested too deeply", where) from None
-        if isinstance(out, sympy.Basic) and out.has(sympy.zoo, sympy.oo, -sympy.oo):
+        finally:
+            self.nonfinite = False
+        if not nonfinite and isinstance(out, sympy.Basic) and out.has(sympy.zoo, sympy.oo, -sympy.oo):
             raise ParseError(f"{where}: the math is infinite or undefined (a division by zero, log(0)...?)")
         return out
 
@@ -216,14 +262,16 @@ class MathReader:
         t = a.getType()
         kids = [a.getChild(i) for i in range(a.getNumChildren())]
 
-        def c(x):
-            return self.conv(x, where, local, depth)
+        def c(x):  # a numeric operand (SBML L3V2: true and false are 1 and 0 there)
+            return _number_of(self.conv(x, where, local, depth))
 
         if t == L.AST_INTEGER:
             return sympy.Integer(a.getInteger())
         if t in (L.AST_REAL, L.AST_REAL_E):
             v = a.getReal()
             if not math.isfinite(v):
+                if self.nonfinite:
+                    return sympy.nan if math.isnan(v) else (sympy.oo if v > 0 else -sympy.oo)
                 raise unsupported("infinite or NaN number in math", where)
             return sympy.Float(v)
         if t == L.AST_RATIONAL:
@@ -281,21 +329,52 @@ class MathReader:
         if t in simple:
             arg = c(kids[0])
             if t in (L.AST_FUNCTION_FLOOR, L.AST_FUNCTION_CEILING):
-                varying = sorted(s.name for s in arg.free_symbols if s != TIME)
-                if varying:
-                    fname = "floor" if t == L.AST_FUNCTION_FLOOR else "ceiling"
-                    raise unsupported(f"`{fname}` of an expression of {', '.join(f'`{n}`' for n in varying)}",
-                                       where, "kinetics differentiates rate laws (Jacobian, sensitivities) and "
-                                              f"`{fname}` has no derivative; it is supported only of time "
-                                              "and numbers")
+                _no_derivative("floor" if t == L.AST_FUNCTION_FLOOR else "ceiling", arg, where)
             return simple[t](arg)
+        inverse = {L.AST_FUNCTION_ARCSEC: sympy.acos, L.AST_FUNCTION_ARCCSC: sympy.asin,
+                   L.AST_FUNCTION_ARCCOT: sympy.atan, L.AST_FUNCTION_SECH: sympy.cosh,
+                   L.AST_FUNCTION_CSCH: sympy.sinh, L.AST_FUNCTION_COTH: sympy.tanh}
+        if t in inverse:   # arcsec(x) = arccos(1/x), sech(x) = 1/cosh(x)...
+            arg = c(kids[0])
+            if t in (L.AST_FUNCTION_SECH, L.AST_FUNCTION_CSCH, L.AST_FUNCTION_COTH):
+                return self.power(inverse[t](arg), sympy.Integer(-1), where)
+            return inverse[t](self.power(arg, sympy.Integer(-1), where))
+        area = {L.AST_FUNCTION_ARCSINH: (False, sympy.asinh), L.AST_FUNCTION_ARCCOSH: (False, sympy.acosh),
+                L.AST_FUNCTION_ARCTANH: (False, sympy.atanh), L.AST_FUNCTION_ARCCSCH: (True, sympy.asinh),
+                L.AST_FUNCTION_ARCSECH: (True, sympy.acosh), L.AST_FUNCTION_ARCCOTH: (True, sympy.atanh)}
+        if t in area:   # as logarithms (what every code generator can print): arcsinh(x) = ln(x + sqrt(x^2 + 1))
+            invert, f = area[t]
+            arg = c(kids[0])
+            if invert:
+                arg = self.power(arg, sympy.Integer(-1), where)
+            return _area_log(f, arg)
+        if t == L.AST_FUNCTION_FACTORIAL:
+            arg = c(kids[0])
+            if arg.free_symbols:
+                raise unsupported("`factorial` of an expression of "
+                                  + ", ".join(f"`{s.name}`" for s in sorted(arg.free_symbols, key=str)), where,
+                                  "it is supported only of numbers")
+            if not (arg.is_integer and arg >= 0) and not (arg.is_Float and float(arg).is_integer() and arg >= 0):
+                raise ParseError(f"{where}: factorial of {arg}, which is not a non-negative integer")
+            if int(arg) > 170:
+                raise ParseError(f"{where}: factorial of {arg} overflows a float")
+            return sympy.Integer(math.factorial(int(arg)))
+        if t in (L.AST_FUNCTION_QUOTIENT, L.AST_FUNCTION_REM):
+            # MathML: a = b q + r with q an integer rounded towards zero (r has the sign of a)
+            a_, b_ = c(kids[0]), c(kids[1])
+            if getattr(b_, "is_zero", False):
+                raise ParseError(f"{where}: division by zero")
+            ratio = a_ * self.power(b_, sympy.Integer(-1), where)
+            _no_derivative("quotient" if t == L.AST_FUNCTION_QUOTIENT else "rem", ratio, where)
+            q = sympy.Piecewise((sympy.floor(ratio), ratio >= 0), (sympy.ceiling(ratio), True))
+            return q if t == L.AST_FUNCTION_QUOTIENT else a_ - b_ * q
         if t == L.AST_FUNCTION_MAX:
             return sympy.Max(*[c(k) for k in kids])
         if t == L.AST_FUNCTION_MIN:
             return sympy.Min(*[c(k) for k in kids])
         if t == L.AST_FUNCTION_PIECEWISE:
             pieces = []
-            for i in range(0, len(kids) - 1, 2):
+            for i in range(0, len(kids) - 1, 2):  # (SBML L3V2: the values may be booleans, as 1 and 0)
                 pieces.append((c(kids[i]), self.cond(kids[i + 1], where, local, depth)))
             if len(kids) % 2 == 1:
                 pieces.append((c(kids[-1]), sympy.true))
@@ -306,6 +385,8 @@ class MathReader:
             return restore_steps(sympy.Piecewise(*pieces))
         if t == L.AST_FUNCTION:
             name = a.getName()
+            if name in self.empty:
+                raise unsupported(f"call of function `{name}`, which has no math", where)
             if name not in self.functions:
                 raise unsupported(f"call of unknown function `{name}`", where)
             if depth > MAX_CALL_DEPTH:
@@ -317,11 +398,10 @@ class MathReader:
             return self.conv(body, f"{where}, function `{fid}`", bound, depth + 1)
         rel = {L.AST_RELATIONAL_EQ: sympy.Eq, L.AST_RELATIONAL_NEQ: sympy.Ne, L.AST_RELATIONAL_GT: sympy.Gt,
                L.AST_RELATIONAL_LT: sympy.Lt, L.AST_RELATIONAL_GEQ: sympy.Ge, L.AST_RELATIONAL_LEQ: sympy.Le}
-        if t in rel or t in (L.AST_LOGICAL_AND, L.AST_LOGICAL_OR, L.AST_LOGICAL_NOT, L.AST_LOGICAL_XOR):
+        if t in rel or t in (L.AST_LOGICAL_AND, L.AST_LOGICAL_OR, L.AST_LOGICAL_NOT, L.AST_LOGICAL_XOR,
+                             L.AST_LOGICAL_IMPLIES):
             return self.cond(a, where, local, depth)
         names = {L.AST_FUNCTION_DELAY: "csymbol `delay`", L.AST_FUNCTION_RATE_OF: "csymbol `rateOf`",
-                 L.AST_FUNCTION_QUOTIENT: "function `quotient`", L.AST_FUNCTION_REM: "function `rem`",
-                 L.AST_LOGICAL_IMPLIES: "function `implies`", L.AST_FUNCTION_FACTORIAL: "function `factorial`",
                  L.AST_LAMBDA: "lambda outside a function definition"}
         what = names.get(t, f"MathML element `{a.getName() or L.AST_NAME}` (AST type {t})")
         raise unsupported(what, where)
@@ -333,7 +413,7 @@ class MathReader:
         rel = {L.AST_RELATIONAL_EQ: sympy.Eq, L.AST_RELATIONAL_NEQ: sympy.Ne, L.AST_RELATIONAL_GT: sympy.Gt,
                L.AST_RELATIONAL_LT: sympy.Lt, L.AST_RELATIONAL_GEQ: sympy.Ge, L.AST_RELATIONAL_LEQ: sympy.Le}
         if t in rel:
-            vals = [self.conv(k, where, local, depth) for k in kids]
+            vals = [_number_of(self.conv(k, where, local, depth)) for k in kids]
             if len(vals) < 2:
                 raise unsupported("relation with fewer than two operands", where)
             parts = [rel[t](x, y) for x, y in zip(vals, vals[1:])]
@@ -346,17 +426,15 @@ class MathReader:
             return sympy.Xor(*[self.cond(k, where, local, depth) for k in kids])
         if t == L.AST_LOGICAL_NOT:
             return sympy.Not(self.cond(kids[0], where, local, depth))
+        if t == L.AST_LOGICAL_IMPLIES:
+            return sympy.Or(sympy.Not(self.cond(kids[0], where, local, depth)),
+                            self.cond(kids[1], where, local, depth))
         if t in (L.AST_CONSTANT_TRUE, L.AST_CONSTANT_FALSE):
             return sympy.true if t == L.AST_CONSTANT_TRUE else sympy.false
-        if t == L.AST_FUNCTION:
-            v = self.conv(a, where, local, depth)
-            if isinstance(v, sympy.logic.boolalg.Boolean):
-                return v
-        if t == L.AST_NAME and a.getName() in local:
-            v = local[a.getName()]
-            if isinstance(v, sympy.logic.boolalg.Boolean):
-                return v
-        raise unsupported("a numeric value used as a condition", where)
+        v = self.conv(a, where, local, depth)   # a number as a condition: true when not zero (SBML L3V2)
+        if _is_bool(v):
+            return v
+        return sympy.Ne(v, 0)
 
 
 def ast_names(ast) -> set:

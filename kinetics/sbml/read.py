@@ -15,11 +15,22 @@ Supported (SBML Level 3; Levels 1-2 are converted to L3V2 by libsbml first)
 * global and local parameters; reactions with any kinetic law; function
   definitions (inlined); assignment rules (observables); rate rules (states);
   initial assignments (evaluated at import: the scheme's initial values are
-  numbers); the csymbols ``time`` and ``avogadro``;
+  numbers); the csymbols ``time`` and ``avogadro`` (6.02214179e23, the value
+  SBML Level 3 defines); models without state variables (rules and constants
+  only: a constant placeholder state is integrated);
+* the MathML of L3V2: booleans as numbers (1, 0) and numbers as conditions (true
+  when not zero), ``implies``, ``quotient`` and ``rem`` (rounded towards zero),
+  ``factorial`` of numbers, the inverse and reciprocal trigonometric and
+  hyperbolic functions; constant parameters whose value is inf or NaN when no
+  math reads them (an output only); elements whose math is absent have no
+  effect (a warning lists them), as L3V2 says;
+* species in 0-dimensional compartments (always amounts); constant assignment
+  rules on species references (a constant stoichiometry);
 * events without delay whose trigger depends on time only (``time >= t1``,
-  ``t1 < time``...): they become protocol components — jumps of states
-  (``S = S + a`` or ``S = a``) and steps of parameters/compartments, whose
-  sequence of values is computed at import.
+  ``t1 < time``..., or constants): they become protocol components — jumps of
+  states (``S = S + a`` or ``S = a``) and steps of parameters/compartments, whose
+  sequence of values is computed at import. Simultaneous events run by
+  priority (equal priorities only when their order cannot matter).
 
 How SBML quantities become scheme quantities
 --------------------------------------------
@@ -42,13 +53,18 @@ How SBML quantities become scheme quantities
 
 Not supported (a :class:`~kinetics.errors.SchemeError` names the construct and element)
 ----------------------------------------------------------------------------------------
-algebraic rules; events with a delay, with state-dependent triggers or with
-assignments that are not ``x + a`` / ``a`` for states; ``delay`` and
-``rateOf`` csymbols; variable stoichiometries; fast reactions; 0-dimensional
-or size-less compartments holding concentration species; ``quotient``,
-``rem``, ``implies``, ``factorial``; infinite or NaN numbers; required SBML
-Level 3 packages (comp, fbc, ...). Constraints are not simulated (a warning
-says so). Loading never runs code from the file.
+algebraic rules; events with a delay, with triggers that depend on the model
+state or on variables that events change, with state-dependent priorities
+among simultaneous events, or with assignments that are not ``x + a`` / ``a``
+for states; ``delay`` and ``rateOf`` csymbols; variable stoichiometries; fast
+reactions; size-less compartments holding concentration species or read by
+math; ``floor``, ``ceiling``, ``quotient``, ``rem`` and ``factorial`` of
+anything but numbers and time (rate laws are differentiated); infinite or NaN
+numbers in math; required SBML Level 3 packages (comp, fbc, ...). Constraints
+are not simulated (a warning says so). Loading never runs code from the file.
+
+Conformance: ``tests/test_sbml_semantic_suite.py`` runs the SBML Test Suite's
+semantic cases; every case that uses none of the above passes.
 
 Examples
 --------
@@ -204,36 +220,71 @@ class _Importer(_EventReader):
         """Assignment and rate rules (``self.assign``, ``self.rate``), initial assignments (``self.init``)."""
         m = self.model
         assign, rate = {}, {}
+        ignored = []   # SBML L3V2 lets math be absent: the element then has no effect
         for i in range(m.getNumRules()):
             rule = m.getRule(i)
             var = rule.getVariable()
-            if rule.isAssignment():
+            if rule.getMath() is None and (rule.isAssignment() or rule.isRate()):
+                ignored.append(f"{'assignment' if rule.isAssignment() else 'rate'} rule for `{var}`")
+            elif rule.isAssignment():
                 assign[var] = self.math(rule.getMath(), f"assignment rule for `{var}`")
             elif rule.isRate():
                 rate[var] = self.math(rule.getMath(), f"rate rule for `{var}`")
+        init = {}
         for v in list(assign) + list(rate):
             if self.kind.get(v) == "speciesReference":
+                if v in assign and self.is_constant(assign[v]):
+                    init[v] = assign.pop(v)   # a constant stoichiometry set by a rule: its value at t = 0
+                    continue
                 raise unsupported("variable stoichiometry (rule on a species reference)", f"`{v}`")
-        init = {}
         for i in range(m.getNumInitialAssignments()):
             ia = m.getInitialAssignment(i)
-            init[ia.getSymbol()] = self.math(ia.getMath(), f"initial assignment to `{ia.getSymbol()}`")
+            if ia.getMath() is None:
+                ignored.append(f"initial assignment to `{ia.getSymbol()}`")
+                continue
+            init[ia.getSymbol()] = self.math(ia.getMath(), f"initial assignment to `{ia.getSymbol()}`",
+                                             nonfinite=True)
         self.assign, self.rate, self.init = assign, rate, init
+        self.ignored = ignored
+
+    def is_constant(self, expr) -> bool:
+        """Whether ``expr`` reads only numbers and constant parameters and compartments without rules."""
+        m = self.model
+        sid = {self.nm(k): k for k in self.kind}
+        for x in expr.free_symbols:
+            k = sid.get(x.name)
+            el = m.getParameter(k) or m.getCompartment(k) if k is not None else None
+            if el is None or not el.getConstant() or any(m.getRule(i).getVariable() == k
+                                                          for i in range(m.getNumRules())):
+                return False
+        return True
 
     def read_event_targets(self):
         """The events (analysed later, once states are known) and the events assigning each variable."""
         m = self.model
-        self.events = [m.getEvent(i) for i in range(m.getNumEvents())]
+        self.events = []
+        for i in range(m.getNumEvents()):
+            ev = m.getEvent(i)
+            if ev.getTrigger() is None or ev.getTrigger().getMath() is None:
+                self.ignored.append(f"event `{ev.getId() or '#' + str(i + 1)}` (no trigger math: it never fires)")
+            else:
+                self.events.append(ev)
         event_targets = {}
         for ev in self.events:
             for j in range(ev.getNumEventAssignments()):
                 ea = ev.getEventAssignment(j)
+                if ea.getMath() is None:
+                    self.ignored.append(f"assignment to `{ea.getVariable()}` in event `{ev.getId()}`")
+                    continue
                 event_targets.setdefault(ea.getVariable(), []).append(ev)
         for v in event_targets:
             if self.kind.get(v) == "speciesReference":
                 raise unsupported("variable stoichiometry (event assignment to a species reference)",
                                   f"event `{event_targets[v][0].getId()}`")
         self.event_targets = event_targets
+        if self.ignored:
+            warnings.warn("SBML import: elements without math have no effect: " + ", ".join(self.ignored),
+                          SbmlImportWarning, stacklevel=5)
 
     def assign_roles(self):
         """What each compartment (``self.comp_role``) and species (``self.sp_info``) becomes in the scheme:
@@ -255,14 +306,13 @@ class _Importer(_EventReader):
         for s in self.species:
             sid = s.getId()
             c = self.model.getCompartment(s.getCompartment())
-            hosu = s.getHasOnlySubstanceUnits()
+            # a species in a 0-dimensional compartment is an amount whatever hasOnlySubstanceUnits says
+            # (such a compartment has no size to divide by)
+            hosu = s.getHasOnlySubstanceUnits() or c.getSpatialDimensionsAsDouble() == 0
             varying = comp_role[c.getId()] != "param"
-            if not hosu and c.getSpatialDimensionsAsDouble() == 0:
-                raise unsupported("concentration species in a 0-dimensional compartment",
-                                  f"species `{sid}`, compartment `{c.getId()}`", "set hasOnlySubstanceUnits")
             if sid in self.assign:
                 role = "obs"
-            elif sid in self.rate:
+            elif sid in self.rate and not (not hosu and c.getId() in self.event_targets):
                 role = "state"
             elif not hosu and varying:
                 role = "amount"   # amounts stay when the compartment changes (constant species too)
@@ -398,6 +448,12 @@ class _Importer(_EventReader):
             cid = c.getId()
             role = self.comp_role[cid]
             ann = read_annotation(c, "compartment")
+            if role == "param" and nm(cid) not in self.defs:
+                # a compartment without a size (e.g. 0-dimensional) is fine as long as no math reads it
+                used = self.names_used_in_math()
+                if nm(cid) in used or cid in used:
+                    raise unsupported("compartment without a size used in math", f"compartment `{cid}`")
+                continue
             parts.symbols[cid] = sympy.Symbol(nm(cid))
             if role == "param":
                 if ann and ann.get("role") == "unit" and self.value(nm(cid)) == 1.0:
@@ -436,6 +492,10 @@ class _Importer(_EventReader):
                     (not p.getConstant() and read_annotation(p, "input") is not None):
                 parts.inputs.append(self.input_parameter(p))
             else:
+                v = self.nonfinite_constant(pid)
+                if v is not None:   # inf or NaN, read by no math: an output only
+                    parts.symbols[pid] = sympy.Float(v)
+                    continue
                 parts.parameters.append(self.param_from(pid, self.value(self.nm(pid)), p))
             parts.symbols[pid] = sympy.Symbol(self.nm(pid))
         for new, (v, lp, rid) in self.local_values.items():
@@ -445,6 +505,27 @@ class _Importer(_EventReader):
             parts.parameters.append(Parameter(self.nm(rid), v, "1", bounds=_free_bounds(v),
                                               note="SBML species reference (stoichiometry)"))
             parts.symbols[rid] = sympy.Symbol(self.nm(rid))
+
+    def nonfinite_constant(self, pid):
+        """The value of a constant parameter that is inf or NaN and that no math reads (SBML allows such
+        values; a scheme parameter is finite), else None. One that math reads stays an error."""
+        name = self.nm(pid)
+        expr = self.defs.get(name)
+        if expr is None or not isinstance(expr, sympy.Basic):
+            return None
+        if expr.free_symbols:
+            try:
+                expr = expr.xreplace({x: sympy.Float(self._value(x.name, (name,))) for x in expr.free_symbols
+                                      if x != TIME})
+            except (ParseError, SchemeError):
+                return None
+        try:
+            v = float(sympy.N(expr, 17))
+        except (TypeError, ValueError):
+            return None
+        if math.isfinite(v) or name in self.names_used_in_math():
+            return None
+        return v
 
     def observable_parameter(self, p) -> Observable:
         """A parameter with an assignment rule (its exact expression from nmdakin's annotation if it matches)."""
@@ -518,7 +599,7 @@ class _Importer(_EventReader):
         nm = self.nm
         sid = s.getId()
         info = self.sp_info[sid]
-        V = parts.symbols[info["comp"]]
+        V = parts.symbols.get(info["comp"], sympy.Symbol(nm(info["comp"])))
         ann = read_annotation(s, "species") or {}
         note = ann.get("note", read_notes(s))
         unit = parse_unit_attr(ann["unit"]) if "unit" in ann else species_unit(self.model, s, info["hosu"],
@@ -542,6 +623,12 @@ class _Importer(_EventReader):
                                                 note=f"concentration of `{sid}`"))
             parts.amounts[sid] = sympy.Symbol(state)
             parts.scale[sid] = (state, sympy.Integer(1))
+            if sid in self.rate:
+                # a rate rule on the concentration of a species whose compartment events resize (the amount
+                # stays at a resize): d(amount)/dt = d[S]/dt * V + [S] * dV/dt
+                comp = info["comp"]
+                dV = self.rate.get(comp, sympy.Integer(0))
+                parts.rate_rules[state] = self.rate[sid] * V + sympy.Symbol(state) / V * dV
         else:
             v0 = self.exact_initial(ann, self.value(nm(sid)))
             parts.species.append(Species(nm(sid), v0, unit=unit, nonnegative=nonneg and v0 >= 0, note=note))
@@ -629,14 +716,16 @@ class _Importer(_EventReader):
         ordered = [k for k in rule_order if k in parts.rate_rules] + \
                   [k for k in parts.rate_rules if k not in rule_order]
         rr = [RateRule(k, restore_steps(sympy.sympify(parts.rate_rules[k]).xreplace(subs_unit))) for k in ordered]
-        if not parts.reactions and not rr and parts.species:
+        if not parts.species:
+            # a model of assignment rules and constants only: one constant placeholder state (a scheme
+            # integrates something); it is no SBML symbol, so no output shows it
+            parts.species.append(Species(self.fresh("sbml_placeholder"), 0.0,
+                                         note="placeholder state of an SBML model without state variables"))
+        if not parts.reactions and not rr:
             # states that only events change: d/dt = 0 (a scheme needs some dynamics to be valid)
             rr = [RateRule(parts.species[0].name, sympy.Integer(0))]
         observables = [Observable(o.name, restore_steps(o.expr.xreplace(subs_unit)), unit=o.unit, note=o.note)
                        for o in parts.observables]
-        if not parts.species:
-            raise unsupported("a model without state variables (no species or rate rules)",
-                              f"model `{m.getId()}`", "there is nothing to integrate")
         order = self.ann_scheme.get("state_order", "").split()
         if order and sorted(order) == sorted(x.name for x in parts.species):
             rank = {n: i for i, n in enumerate(order)}
@@ -678,9 +767,16 @@ class _Importer(_EventReader):
                     if p.getId() in self.assign or p.getId() in self.rate or p.getId() in self.event_targets]
         symbols = {k: (v.xreplace(subs_unit) if isinstance(v, sympy.Basic) else v) for k, v in parts.symbols.items()}
         amounts = {k: v.xreplace(subs_unit) for k, v in parts.amounts.items()}
+        concentrations = {}
+        for sid, info in self.sp_info.items():
+            comp = self.model.getCompartment(info["comp"])
+            if comp.getSpatialDimensionsAsDouble() != 0 and info["comp"] in symbols:
+                conc = symbols[sid] if not info["hosu"] else amounts[sid] / symbols[info["comp"]]
+                concentrations[sid] = sympy.sympify(conc).xreplace(subs_unit)
         t_end = float(self.ann_scheme["t_end"]) if "t_end" in self.ann_scheme else None
         return SbmlModel(scheme=scheme, protocol=protocol, source=self.source,
                          species=tuple(s.getId() for s in self.species), symbols=symbols, amounts=amounts,
+                         concentrations=concentrations,
                          varying=tuple(varying), renamed=dict(self.rename), t_end=t_end)
 
     # ------------------------------------------------------------------ helpers
@@ -719,7 +815,8 @@ class _Importer(_EventReader):
                 subs[s] = sympy.Float(overrides[s.name])
             else:
                 subs[s] = sympy.Float(self._value(s.name, stack))
-        v = expr.xreplace(subs)
+        # pi and e as the doubles SBML math computes with (``P == pi`` holds for a parameter of value pi)
+        v = expr.xreplace({**subs, sympy.pi: sympy.Float(math.pi), sympy.E: sympy.Float(math.e)})
         try:
             v = float(sympy.N(v, 17))
         except (TypeError, ValueError):
@@ -763,8 +860,6 @@ class _Importer(_EventReader):
             ev = m.getEvent(i)
             if ev.isSetDelay() and ev.getDelay().getMath() is not None:
                 raise unsupported("event with a delay", f"event `{ev.getId() or '#' + str(i + 1)}`")
-            if ev.getTrigger() is None or ev.getTrigger().getMath() is None:
-                raise unsupported("event without a trigger", f"event `{ev.getId() or '#' + str(i + 1)}`")
         if m.getNumConstraints():
             warnings.warn(f"SBML import: {m.getNumConstraints()} constraint(s) are not simulated "
                           "(they do not change trajectories)", SbmlImportWarning, stacklevel=4)
