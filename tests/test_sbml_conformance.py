@@ -222,3 +222,30 @@ def test_rate_rule_on_a_concentration_in_a_compartment_resized_by_an_event():
     df = run(text, ["S", "C"], t_end=0.5)
     assert df["S"].iloc[-1] == pytest.approx(0.551, rel=1e-9)
     assert df["C"].iloc[-1] == pytest.approx(0.21, rel=1e-9)
+
+
+def test_cli_writes_the_requested_columns(tmp_path, capsys):
+    """`nmdakin simulate model.xml --columns y,k,c` writes rule targets, constant parameters and compartments
+    (the ids an SBML user asks for); --columns on a text scheme is refused."""
+    from models.cli import main
+
+    text = sbml('<listOfCompartments><compartment id="c" size="2.5" constant="true"/></listOfCompartments>'
+                '<listOfParameters><parameter id="k" value="3" constant="true"/>'
+                '<parameter id="y" constant="false"/></listOfParameters>'
+                '<listOfRules><assignmentRule variable="y">'
+                + math_('<apply><times/><ci>k</ci><csymbol encoding="text" '
+                        'definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol></apply>')
+                + '</assignmentRule></listOfRules>')
+    xml, out = tmp_path / "rule.xml", tmp_path / "rule.csv"
+    xml.write_text(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SbmlImportWarning)
+        assert main(["simulate", str(xml), "--t-end", "2", "--points", "3", "--csv", str(out),
+                     "--columns", "y,k,c", "--method", "LSODA"]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].split(",") == ["time", "y", "k", "c"]
+    assert [float(x) for x in lines[-1].split(",")] == [2.0, 6.0, 3.0, 2.5]
+    txt = tmp_path / "decay.txt"
+    txt.write_text("scheme decay\nspecies A = 1\nparameter k = 1 [1/ms]\nA -> ; k\n")
+    assert main(["simulate", str(txt), "--t-end", "1", "--csv", str(out), "--columns", "A"]) == 2
+    assert "--columns applies to SBML files" in capsys.readouterr().err

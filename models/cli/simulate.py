@@ -108,9 +108,10 @@ def cmd_simulate(args) -> int:
         raise ArgumentError(f"--points must be between 2 and {MAX_POINTS}, got {args.points}")
     if args.file.lower().endswith((".xml", ".sbml")):
         return simulate_sbml(args)
-    if getattr(args, "amounts", None):
-        raise ArgumentError("--amounts applies to SBML files (.xml, .sbml) only: the species of a kinetics scheme "
-                            "are written in the units they declare")
+    if getattr(args, "amounts", None) or getattr(args, "columns", None):
+        raise ArgumentError(f"{'--amounts' if getattr(args, 'amounts', None) else '--columns'} applies to SBML files "
+                            "(.xml, .sbml) only: a kinetics scheme's CSV has every species and observable, in the "
+                            "units they declare")
 
     model = read_model(args.file)
     params = dict(args.param or [])
@@ -136,6 +137,10 @@ def add_sbml_simulate_options(parser) -> None:
     """Add ``--amounts ID,ID`` to the ``simulate`` parser (used for SBML files only)."""
     parser.add_argument("--amounts", type=_id_list, default=None, metavar="ID,ID",
                         help="SBML: report these species as amounts instead of concentrations")
+    parser.add_argument("--columns", type=_id_list, default=None, metavar="ID,ID",
+                        help="SBML: the ids to write, in this order (species, parameters, compartments, "
+                             "assignment-rule targets, species references; default every species and every "
+                             "parameter or compartment that changes)")
 
 
 def simulate_sbml(args) -> int:
@@ -170,8 +175,8 @@ def simulate_sbml(args) -> int:
     _warn_undriven(scheme, protocol, args.file)
     t_eval = np.linspace(0.0, t_end, int(args.points))
     kw = {k: getattr(args, k) for k in ("method", "rtol", "atol") if getattr(args, k, None) is not None}
-    df = model.simulate(t_end, t_eval, amounts=getattr(args, "amounts", None) or (),
-                        params=params or None, **kw)
+    df = model.simulate(t_end, t_eval, ids=getattr(args, "columns", None),
+                        amounts=getattr(args, "amounts", None) or (), params=params or None, **kw)
     cols = list(df.columns)
     lines = [",".join(cols)]
     for row in df.itertuples(index=False):
