@@ -213,3 +213,10 @@ def test_the_check_catches_an_unlabelled_figure():
     check_figure(fig)
     with pytest.raises(AssertionError):
         check_figure(fig, units=("time",))                 # a unit in round brackets is not the convention
+
+
+def test_stochastic_figure(tmp_path, saved, capsys):
+    assert main(["stochastic", "--receptors", "1", "5", "--runs", "3", "--bursts", "1", "--seed", "0", "--json",
+                 str(tmp_path / "o.json"), "--plot", str(tmp_path / "o.png")]) == 0
+    (fig,) = saved
+    check_figure(fig, units=("time", "NMDA current", "peak spine Ca2+"))

@@ -195,6 +195,31 @@ def check_09_fit_nwb(nb):
     assert s["glutamate widths from the epochs (ms)"] == [1.0, 200.0]
 
 
+def check_11_how_many_receptors(nb):
+    # the ODE reference is the library's synapse (another path: models.synapse.run); N independent receptors:
+    # the spread of the peaks falls with N (about as 1/sqrt(N)), the means move to the ODE, and the open count
+    # changes about N times as often
+    from models import synapse
+    from models.experiments import sjostrom_protocol
+
+    s = summary(nb)
+    p = s["protocol"]
+    pre, post = sjostrom_protocol(p["dt"], p["freq"], pairs=p["pairs"], bursts=p["bursts"])
+    assert math.isclose(s["ode"]["change"], synapse.run(pre, post, n_points=3).change, rel_tol=1e-4)
+    ns = s["receptors"]
+    assert ns == [1, 5, 20, 100]
+    for key in ("peak_current_pA", "peak_calcium_uM"):
+        sd = [s["sd"][n][key] for n in ns]
+        assert all(a > b for a, b in zip(sd, sd[1:])), key
+        assert 0.3 < (sd[-1] * math.sqrt(ns[-1])) / (sd[1] * math.sqrt(ns[1])) < 3.0, key
+        bias = [abs(s["mean"][n][key] - s["ode"][key]) for n in ns]
+        assert bias[-1] < bias[0] and bias[-1] < 0.2 * s["ode"][key], key
+    change = [abs(s["mean"][n]["change"] - s["ode"]["change"]) for n in ns]
+    assert change[-1] < change[0]
+    switches = s["open-count changes per run"]
+    assert 40 < switches[100] / switches[1] < 250
+
+
 CHECKS = {name[len("check_"):] + ".ipynb": f for name, f in dict(globals()).items() if name.startswith("check_")}
 
 

@@ -4,6 +4,8 @@
   :class:`~kinetics.protocol.Protocol`, returning an :class:`SSAResult` (counts on a grid, mean, variance,
   quantiles), through any executor, with per-run reproducible seeds.
 * :func:`ssa_path` — one run with every event (for dwell times).
+* :func:`hybrid` — some species exact (SSA), the rest ODEs driven by them (:mod:`kinetics.stochastic.hybrid`),
+  returning a :class:`HybridResult`.
 * the engines: a generated C loop (:mod:`kinetics.stochastic.native`, default) and the same algorithm in Python.
 * :func:`channels` — the reaction channels and propensities of a scheme for a ``volume`` or ``n_copies``
   (the count conventions are in :mod:`kinetics.stochastic.propensities`).
@@ -18,7 +20,8 @@ Examples
 ((500, 2, 1), 100)
 """
 from .propensities import AVOGADRO, Channels, channels, omega_of
+from .hybrid import HybridResult, hybrid
 from .result import SSAResult
 from .ssa import ssa, ssa_path
 
-__all__ = ["ssa", "ssa_path", "SSAResult", "channels", "Channels", "omega_of", "AVOGADRO"]
+__all__ = ["ssa", "ssa_path", "SSAResult", "hybrid", "HybridResult", "channels", "Channels", "omega_of", "AVOGADRO"]

@@ -6,6 +6,15 @@ rate constants ``k(t, p, u)`` and their interval upper bounds are generated from
 combinatorial factors, and the state updates; compiled and cached by :func:`kinetics.native.build` with the ODE
 right-hand side, loaded with ctypes. One call runs a whole chunk of runs with the GIL released.
 
+Under time-varying inputs the C loop bounds lazily: a channel whose rate constant depends on no input driven in
+the segment (nor on ``t``) keeps its exact propensity, and the other channels' bounds are computed over a
+window only while one of them can fire (its combinatorial factor is > 0). Exact like the Python engine's
+thinning (only the dominating rate differs), and much faster when a waveform drives a rate the current state
+cannot use (e.g. the voltage-dependent unblock of MK-801-trapped receptors while none is trapped).
+
+:meth:`NativeSSA.run_logged` runs one run with an event log of chosen states (the times and counts after each
+change of one of them), for :mod:`kinetics.stochastic.hybrid`; it draws the same stream as :meth:`run_many`.
+
 Random numbers: xoshiro256** (Blackman & Vigna, "Scrambled linear pseudorandom number generators", ACM Trans.
 Math. Softw. 47, 2021), seeded per run with four 64-bit words from that run's ``SeedSequence`` child.
 """
@@ -112,12 +121,26 @@ static int nks_checkk(const double *k, double t, double *err) {
     return 0;
 }
 
+static int nks_checkk1(int j, double kj, double t, double *err) {
+    if (!(kj >= 0.0) || kj == INFINITY) {
+        err[0] = j; err[1] = t; err[2] = kj;
+        return (kj != kj || kj == INFINITY) ? 2 : 1;
+    }
+    return 0;
+}
+
 /* every output time before t gets the current counts */
 #define NKS_RECORD_BEFORE(t) \
     while (gi < ng && t_eval[gi] < (t)) { \
         for (int i = 0; i < NKS_NST; i++) out[(size_t)gi * NKS_NST + i] = x[i]; \
         gi++; \
     }
+
+/* event log (hybrid simulation): time and watched counts after each change of a watched state */
+#define NKS_LOG(t) do { \
+        if (nlog < cap) { ev_t[nlog] = (t); \
+            for (int w = 0; w < nw; w++) ev_x[(size_t)nlog * nw + w] = x[watch[w]]; } \
+        nlog++; } while (0)
 
 static int nks_pick(const double *a, double r) {
     int j = 0; double acc = a[0];
@@ -132,8 +155,11 @@ int nks_run(const double *p, const long long *n0, int nseg, const double *bnd, c
             const int *tptr, const int *tin, const double *tdat, const int *jptr, const int *jtgt,
             const int *jkind, const long long *jval, const unsigned char *varying,
             int ng, const double *t_eval, const uint64_t *seed, long long max_events,
-            long long *out, long long *n_fired, double *err)
+            long long *out, long long *n_fired, double *err,
+            int nw, const int *watch, const unsigned char *wch, long long cap, double *ev_t, long long *ev_x,
+            long long *n_ev)
 {
+    long long nlog = 0;
     uint64_t s[4] = {seed[0], seed[1], seed[2], seed[3]};
     if (!(s[0] | s[1] | s[2] | s[3])) s[0] = 1;
     long long x[NKS_NST];
@@ -152,6 +178,7 @@ int nks_run(const double *p, const long long *n0, int nseg, const double *bnd, c
                 err[0] = jtgt[q]; err[1] = ta; err[2] = (double)x[jtgt[q]]; *n_fired = fired; return 6;
             }
         }
+        if (nw > 0 && jptr[sg + 1] > jptr[sg]) NKS_LOG(ta);
         if (!varying[sg]) {
             nks_k(ta, p, cs, k);
             int st = nks_checkk(k, ta, err); if (st) { *n_fired = fired; return st; }
@@ -164,47 +191,78 @@ int nks_run(const double *p, const long long *n0, int nseg, const double *bnd, c
                 NKS_RECORD_BEFORE(t);
                 int j = nks_pick(a, (1.0 - nks_u(s)) * a0);
                 nks_apply(j, x);
+                if (nw > 0 && wch[j]) NKS_LOG(t);
                 if (++fired > max_events) { *n_fired = fired; return 3; }
             }
         } else {
+            /* thinning, with bounds only where needed: a channel whose rate constant depends on no input driven
+               in this segment (nor on t) has its exact, constant propensity; the others get an upper bound over
+               a window [wa, wb] that starts when one of them can fire (its combinatorial factor > 0). */
             double h0 = (tb - ta) / 8.0, rmax = 0.0;
             for (int q = tptr[sg]; q < tptr[sg + 1]; q++) { double r = fabs(tdat[4 * q + 1]); if (r > rmax) rmax = r; }
             if (rmax > 0.0 && 0.5 / rmax < h0) h0 = 0.5 / rmax;
-            double wa = ta;
+            unsigned char driven[NKS_MAXIN], vj[NKS_NCH];
+            for (int i = 0; i < NKS_NINPUT; i++) driven[i] = 0;
+            for (int q = tptr[sg]; q < tptr[sg + 1]; q++) driven[tin[q]] = 1;
+            nks_inputs_at(NKS_NINPUT, cs, tptr[sg], tptr[sg + 1], tin, tdat, ta, u);
+            nks_k(ta, p, u, k);
+            double cx[NKS_NCH], cb[NKS_NCH];
+            for (int j = 0; j < NKS_NCH; j++) {
+                vj[j] = nks_vary(j, driven);
+                cx[j] = k[j] * nks_scale[j];
+                if (!vj[j]) {
+                    int st = nks_checkk1(j, k[j], ta, err); if (st) { *n_fired = fired; return st; }
+                }
+            }
+            double wb = ta;            /* end of the current bound window (none yet) */
             while (t < tb) {
-                double wb = wa + h0; if (wb > tb || tb - wb < 1e-9 * (tb - ta)) wb = tb;
-                for (int i = 0; i < NKS_NINPUT; i++) { U[i].lo = cs[i]; U[i].hi = cs[i]; }
-                for (int q = tptr[sg]; q < tptr[sg + 1]; q++)
-                    nks_term_range(tdat + 4 * q, wa, wb, &U[tin[q]].lo, &U[tin[q]].hi);
-                for (int i = 0; i < NKS_NINPUT; i++) {
-                    U[i].lo -= 1e-12 * fabs(U[i].lo) + 1e-300;
-                    U[i].hi += 1e-12 * fabs(U[i].hi) + 1e-300;
+                for (int j = 0; j < NKS_NCH; j++) c[j] = vj[j] ? 1.0 : cx[j];
+                nks_prop(x, c, a);
+                int anyv = 0;
+                for (int j = 0; j < NKS_NCH; j++) if (vj[j] && a[j] > 0.0) { anyv = 1; break; }
+                double wend = tb;
+                if (anyv) {
+                    if (t >= wb) {     /* a new window from t */
+                        double wa = t;
+                        wb = wa + h0; if (wb > tb || tb - wb < 1e-9 * (tb - ta)) wb = tb;
+                        for (int i = 0; i < NKS_NINPUT; i++) { U[i].lo = cs[i]; U[i].hi = cs[i]; }
+                        for (int q = tptr[sg]; q < tptr[sg + 1]; q++)
+                            nks_term_range(tdat + 4 * q, wa, wb, &U[tin[q]].lo, &U[tin[q]].hi);
+                        for (int i = 0; i < NKS_NINPUT; i++) {
+                            U[i].lo -= 1e-12 * fabs(U[i].lo) + 1e-300;
+                            U[i].hi += 1e-12 * fabs(U[i].hi) + 1e-300;
+                        }
+                        T.lo = wa; T.hi = wb;
+                        nks_kbound(T, U, P, kb);
+                        for (int j = 0; j < NKS_NCH; j++) {
+                            cb[j] = (kb[j] > 0.0 ? kb[j] : 0.0) * nks_scale[j];
+                            if (vj[j] && !(cb[j] < INFINITY)) {
+                                err[0] = j; err[1] = wa; err[2] = wb; *n_fired = fired; return 4; }
+                        }
+                    }
+                    wend = wb;
+                    for (int j = 0; j < NKS_NCH; j++) if (vj[j]) c[j] = cb[j];
+                } else {
+                    for (int j = 0; j < NKS_NCH; j++) if (vj[j]) c[j] = 0.0;
                 }
-                T.lo = wa; T.hi = wb;
-                nks_kbound(T, U, P, kb);
-                for (int j = 0; j < NKS_NCH; j++) {
-                    c[j] = (kb[j] > 0.0 ? kb[j] : 0.0) * nks_scale[j];
-                    if (!(c[j] < INFINITY)) { err[0] = j; err[1] = wa; err[2] = wb; *n_fired = fired; return 4; }
-                }
-                for (;;) {
-                    double B = nks_prop(x, c, a);
-                    if (B <= 0.0) { t = wb; break; }
-                    t += -log(nks_u(s)) / B;
-                    if (t >= wb) { t = wb; break; }
-                    nks_inputs_at(NKS_NINPUT, cs, tptr[sg], tptr[sg + 1], tin, tdat, t, u);
-                    nks_k(t, p, u, k);
-                    int st = nks_checkk(k, t, err); if (st) { *n_fired = fired; return st; }
-                    double ck[NKS_NCH];
-                    for (int j = 0; j < NKS_NCH; j++) ck[j] = k[j] * nks_scale[j];
-                    double a0 = nks_prop(x, ck, a);
-                    if (a0 > B * (1.0 + 1e-9)) { err[0] = a0; err[1] = t; err[2] = B; *n_fired = fired; return 5; }
-                    double r = (1.0 - nks_u(s)) * B;
-                    if (r >= a0) continue;
-                    NKS_RECORD_BEFORE(t);
-                    nks_apply(nks_pick(a, r), x);
-                    if (++fired > max_events) { *n_fired = fired; return 3; }
-                }
-                wa = wb;
+                double B = nks_prop(x, c, a);
+                if (B <= 0.0) { t = wend; continue; }
+                t += -log(nks_u(s)) / B;
+                if (t >= wend) { t = wend; continue; }
+                nks_inputs_at(NKS_NINPUT, cs, tptr[sg], tptr[sg + 1], tin, tdat, t, u);
+                nks_k(t, p, u, k);
+                int st = nks_checkk(k, t, err); if (st) { *n_fired = fired; return st; }
+                double ck[NKS_NCH];
+                for (int j = 0; j < NKS_NCH; j++) ck[j] = vj[j] ? k[j] * nks_scale[j] : cx[j];
+                double a0 = nks_prop(x, ck, a);
+                if (a0 > B * (1.0 + 1e-9)) { err[0] = a0; err[1] = t; err[2] = B; *n_fired = fired; return 5; }
+                double r = (1.0 - nks_u(s)) * B;
+                if (r >= a0) continue;
+                NKS_RECORD_BEFORE(t);
+                int j = nks_pick(a, r);
+                nks_apply(j, x);
+                if (nw > 0 && wch[j]) NKS_LOG(t);
+                if (++fired > max_events) { *n_fired = fired; return 3; }
             }
         }
         while (gi < ng && (t_eval[gi] < tb || (sg == nseg - 1 && t_eval[gi] <= tb))) {
@@ -213,6 +271,7 @@ int nks_run(const double *p, const long long *n0, int nseg, const double *bnd, c
         }
     }
     *n_fired = fired;
+    if (n_ev) *n_ev = nlog;
     return 0;
 }
 
@@ -225,7 +284,8 @@ int nks_run_many(int n, const double *p, const long long *n0, int nseg, const do
 {
     for (int r = 0; r < n; r++) {
         int st = nks_run(p, n0, nseg, bnd, cst, tptr, tin, tdat, jptr, jtgt, jkind, jval, varying, ng, t_eval,
-                         seeds + 4 * (size_t)r, max_events, out + (size_t)r * ng * NKS_NST, n_fired + r, err);
+                         seeds + 4 * (size_t)r, max_events, out + (size_t)r * ng * NKS_NST, n_fired + r, err,
+                         0, 0, 0, 0, 0, 0, 0);
         if (st) { err[3] = r; return st; }
     }
     return 0;
@@ -263,6 +323,15 @@ def c_source(ch: Channels) -> str:
     except Unboundable:
         boundable = 0
     scale = ", ".join(repr(float(v)) for v in ch.scale)
+    vary = []
+    for j, kj in enumerate(ch.rate_constants):
+        if kj.has(TIME):
+            vary.append(f"    case {j}: return 1;")
+            continue
+        deps = [f"driven[{i}]" for i, u in enumerate(system.u) if kj.has(u)]
+        if deps:
+            vary.append(f"    case {j}: return {' || '.join(deps)};")
+    vary = "\n".join(vary)
     return ode_source(system) + f"""
 /* ---- SSA of scheme `{c_comment(scheme.name)}` ({ch.mode}) ---- */
 #define NKS_NCH {ch.n_channels}
@@ -271,6 +340,15 @@ def c_source(ch: Channels) -> str:
 #define NKS_NPARAM {len(system.p)}
 int nks_boundable(void) {{ return {boundable}; }}
 static const double nks_scale[NKS_NCH] = {{{scale}}};
+/* does channel j's rate constant vary when the inputs flagged in `driven` vary (or with t)? */
+static int nks_vary(int j, const unsigned char *driven)
+{{
+    (void)driven;
+    switch (j) {{
+{vary}
+    default: return 0;
+    }}
+}}
 static void nks_k(double t, const double *p, const double *u, double *k)
 {{
     (void)t; (void)p; (void)u;
@@ -342,16 +420,16 @@ class NativeSSA:
         lib.nks_run_many.argtypes = [ctypes.c_int, P, P, ctypes.c_int, P, P, P, P, P, P, P, P, P, P,
                                      ctypes.c_int, P, P, ctypes.c_longlong, P, P, P]
         lib.nks_run_many.restype = ctypes.c_int
+        lib.nks_run.argtypes = [P, P, ctypes.c_int, P, P, P, P, P, P, P, P, P, P, ctypes.c_int, P, P,
+                                ctypes.c_longlong, P, P, P, ctypes.c_int, P, P, ctypes.c_longlong, P, P, P]
+        lib.nks_run.restype = ctypes.c_int
         self._lib = lib
         self.n_states = len(ch.scheme.species_names)
 
     def run_many(self, p, plan_arrays, n0, t_eval, seeds, max_events):
         """Counts ``(n, n_t, n_states)`` and reactions fired ``(n,)`` of ``n = len(seeds)`` runs."""
         (nseg, bnd, cst, tptr, tin, tdat, jptr, jtgt, jkind, jval, varying) = plan_arrays
-        if varying.any() and not self.boundable:
-            raise SchemeError(f"scheme `{self.channels.scheme.name}`: the thinning method needs an upper bound of "
-                              "every rate constant over time-varying inputs, and it cannot bound one of them; "
-                              "use piecewise-constant inputs (steps, pulses) instead")
+        self._check_plan(varying)
         n = len(seeds)
         t_eval = np.ascontiguousarray(t_eval, dtype=float)
         out = np.zeros((n, t_eval.size, self.n_states), dtype=np.int64)
@@ -367,6 +445,53 @@ class NativeSSA:
         st = self._lib.nks_run_many(n, ptr(p), ptr(n0), nseg, ptr(bnd), ptr(cst), ptr(tptr), ptr(tin), ptr(tdat),
                                     ptr(jptr), ptr(jtgt), ptr(jkind), ptr(jval), ptr(varying), t_eval.size,
                                     ptr(t_eval), ptr(seeds), int(max_events), ptr(out), ptr(fired), ptr(err))
+        if st:
+            self._raise(st, err, max_events)
+        return out, fired
+
+    def run_logged(self, p, plan_arrays, n0, t_eval, seed, max_events, watch, capacity=4096):
+        """One run with an event log of the states ``watch`` (indices): counts ``(n_t, n_states)``, reactions
+        fired, and the times ``(k,)`` and watched counts ``(k, len(watch))`` after every reaction (or protocol
+        jump) that changes a watched state. Same random stream as :meth:`run_many` for the same seed."""
+        (nseg, bnd, cst, tptr, tin, tdat, jptr, jtgt, jkind, jval, varying) = plan_arrays
+        self._check_plan(varying)
+        t_eval = np.ascontiguousarray(t_eval, dtype=float)
+        p = np.ascontiguousarray(p, dtype=float)
+        n0 = np.ascontiguousarray(n0, dtype=np.int64)
+        seed = np.ascontiguousarray(seed, dtype=np.uint64).reshape(4)
+        watch = np.ascontiguousarray(watch, dtype=np.intc)
+        wch = np.ascontiguousarray((self.channels.change[:, watch] != 0).any(axis=1), dtype=np.uint8)
+        nw = int(watch.size)
+
+        def ptr(a):
+            return a.ctypes.data_as(ctypes.c_void_p)
+
+        cap = max(int(capacity), 1)
+        while True:
+            out = np.zeros((t_eval.size, self.n_states), dtype=np.int64)
+            fired = np.zeros(1, dtype=np.int64)
+            err = np.zeros(4)
+            ev_t = np.empty(cap)
+            ev_x = np.empty((cap, max(nw, 1)), dtype=np.int64)
+            n_ev = np.zeros(1, dtype=np.int64)
+            st = self._lib.nks_run(ptr(p), ptr(n0), nseg, ptr(bnd), ptr(cst), ptr(tptr), ptr(tin), ptr(tdat),
+                                   ptr(jptr), ptr(jtgt), ptr(jkind), ptr(jval), ptr(varying), t_eval.size,
+                                   ptr(t_eval), ptr(seed), int(max_events), ptr(out), ptr(fired), ptr(err),
+                                   nw, ptr(watch), ptr(wch), cap, ptr(ev_t), ptr(ev_x), ptr(n_ev))
+            if st:
+                self._raise(st, err, max_events)
+            k = int(n_ev[0])
+            if k <= cap:
+                return out, int(fired[0]), ev_t[:k].copy(), ev_x[:k, :nw].copy()
+            cap = k                      # the log overflowed: run again (same stream) with room for every event
+
+    def _check_plan(self, varying):
+        if varying.any() and not self.boundable:
+            raise SchemeError(f"scheme `{self.channels.scheme.name}`: the thinning method needs an upper bound of "
+                              "every rate constant over time-varying inputs, and it cannot bound one of them; "
+                              "use piecewise-constant inputs (steps, pulses) instead")
+
+    def _raise(self, st, err, max_events):
         if st:
             labels = self.channels.labels
             if st == 1:
@@ -387,7 +512,6 @@ class NativeSSA:
                 raise ArgumentError(f"a jump at t = {err[1]:g} makes the count of "
                                     f"`{self.channels.state_names[int(err[0])]}` negative ({err[2]:g})")
             raise SolverError(f"native SSA failed with status {st}")
-        return out, fired
 
 
 def plan_arrays(plan) -> tuple:

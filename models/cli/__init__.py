@@ -23,6 +23,8 @@ Subcommands
     Fit rate constants to data (:mod:`kinetics.fitting`).
 ``nmdakin chronic``, ``nmdakin binding`` (:mod:`models.cli.chronic`, :mod:`models.cli.binding`)
     Chronic antidepressant adaptation and radioligand binding assays.
+``nmdakin stochastic`` (:mod:`models.cli.stochastic`)
+    The synapse with N stochastic NMDA receptors (hybrid SSA/ODE) against the ODE.
 ``nmdakin cache info|clear`` (:mod:`models.cli.cache`)
     The compile cache of the native solvers.
 
@@ -58,7 +60,7 @@ _MAX_MESSAGE = 1000
 
 #: The subcommand modules, in the order of ``nmdakin --help``.
 _SUBCOMMANDS = ("demo", "simulate", "export", "stdp", "models", "pharmacology", "synapse_fit", "fit", "chronic",
-               "binding", "single_channel", "cache")
+               "binding", "single_channel", "stochastic", "cache")
 
 
 class _Parser(argparse.ArgumentParser):
