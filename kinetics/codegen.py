@@ -30,7 +30,8 @@ from .escape import c_comment
 from .odesystem import OdeSystem
 
 __all__ = ["NumpyFunctions", "numpy_functions", "c_source", "CPrinter", "c_statements", "c_rhs_jacobian",
-           "CODEGEN_VERSION", "generator_identity", "c_rhs_structured"]
+           "CODEGEN_VERSION", "generator_identity", "c_rhs_structured",
+           "sparse_lu_plan", "minimum_degree_order", "c_sparse_lu"]
 
 #: The constants of <math.h> that sympy's C99 printer writes (``log(2)`` -> ``M_LN2``): POSIX, not C99, so
 #: ``-std=c99`` hides them; defined when missing.
@@ -230,6 +231,108 @@ def c_observables(system: OdeSystem, names: dict) -> tuple:
         return -1, ""
 
 
+#: Largest straight-line sparse factorisation generated (update operations + factor entries); above it, the
+#: integrator's dense LU.
+SPARSE_LU_MAX_OPS = 200_000
+#: Largest multiplier the sparse factorisation accepts (it does not pivot); beyond it, the step uses the dense LU
+#: with partial pivoting instead.
+SPARSE_LU_GROWTH = 1e8
+
+
+def minimum_degree_order(n: int, pattern) -> list:
+    """A fill-reducing elimination order of ``n`` unknowns: minimum degree on the symmetrised ``pattern``
+    (``(row, column)`` pairs), ties broken by the lowest index.
+
+    >>> minimum_degree_order(4, [(0, 1), (0, 2), (0, 3)])      # an arrow: the hub last, no fill
+    [1, 2, 0, 3]
+    """
+    adj = [set() for _ in range(n)]
+    for i, j in pattern:
+        if i != j:
+            adj[i].add(j)
+            adj[j].add(i)
+    alive, order = set(range(n)), []
+    while alive:
+        k = min(alive, key=lambda v: (len(adj[v]), v))
+        order.append(k)
+        alive.remove(k)
+        for a in adj[k]:
+            adj[a] |= adj[k]
+            adj[a].discard(a)
+            adj[a].discard(k)
+        adj[k] = set()
+    return order
+
+
+def sparse_lu_plan(n: int, pattern):
+    """The symbolic LU factorisation of ``W = I/(gamma h) - J`` for a Jacobian with non-zero ``pattern``: the
+    elimination ``order`` (:func:`minimum_degree_order`; no pivoting), and per pivot ``k`` the rows below it
+    (``lower[k]``) and the columns right of it (``upper[k]``), fill included. ``None`` when a dense LU is as
+    cheap (small or dense matrices) or the straight-line code would exceed :data:`SPARSE_LU_MAX_OPS`.
+
+    >>> plan = sparse_lu_plan(6, [(i, i + 1) for i in range(5)] + [(i + 1, i) for i in range(5)])
+    >>> plan["order"], plan["ops"]                              # a tridiagonal chain: no fill
+    ([0, 1, 2, 3, 4, 5], 10)
+    """
+    if n < 4:
+        return None
+    rows = [{i} for i in range(n)]
+    for i, j in pattern:
+        rows[i].add(j)
+    cols = [set() for _ in range(n)]
+    for i in range(n):
+        for j in rows[i]:
+            cols[j].add(i)
+    order = minimum_degree_order(n, pattern)
+    done, lower, upper, ops = set(), {}, {}, 0
+    for k in order:
+        done.add(k)
+        lo = sorted(i for i in cols[k] if i not in done)
+        up = sorted(j for j in rows[k] if j not in done)
+        for i in lo:
+            for j in up:
+                if j not in rows[i]:
+                    rows[i].add(j)
+                    cols[j].add(i)
+        lower[k], upper[k] = lo, up
+        ops += len(lo) * (1 + len(up))
+        if ops > SPARSE_LU_MAX_OPS:
+            return None
+    nnz = sum(len(r) for r in rows)
+    if nnz > 0.7 * n * n:
+        return None
+    index = sorted(i * n + j for i in range(n) for j in rows[i])
+    return {"order": order, "lower": lower, "upper": upper, "ops": ops, "index": index}
+
+
+def c_sparse_lu(n: int, plan) -> str:
+    """C of the straight-line sparse factorisation (``nk_sp_lu``, in place on the row-major matrix, 1 when a pivot
+    is zero, not finite, or a multiplier exceeds :data:`SPARSE_LU_GROWTH`) and solve (``nk_sp_solve``) of a
+    :func:`sparse_lu_plan`, with ``nk_sp_index`` (the factors' entries) for the integrator."""
+    order, lower, upper = plan["order"], plan["lower"], plan["upper"]
+    index = plan["index"]
+    lu = ["    double d;"]
+    for k in order:
+        kk = k * n + k
+        lu.append(f"    d = A[{kk}]; if (!(fabs(d) > 0.0) || !isfinite(d)) return 1; d = 1.0 / d;")
+        for i in lower[k]:
+            ik = i * n + k
+            lu.append(f"    A[{ik}] *= d; if (!(fabs(A[{ik}]) <= {SPARSE_LU_GROWTH!r})) return 1;")
+            lu += [f"    A[{i * n + j}] -= A[{ik}] * A[{k * n + j}];" for j in upper[k]]
+    lu.append("    return 0;")
+    solve = []
+    for k in order:
+        solve += [f"    b[{i}] -= LU[{i * n + k}] * b[{k}];" for i in lower[k]]
+    for k in reversed(order):
+        terms = "".join(f" - LU[{k * n + j}] * b[{j}]" for j in upper[k])
+        solve.append(f"    b[{k}] = (b[{k}]{terms}) / LU[{k * n + k}];")
+    rows = ",".join(str(i) for i in index)
+    return (f"#define NK_SPARSE 1\n#define NK_SP_NNZ {len(index)}\n"
+            f"static const int nk_sp_index[NK_SP_NNZ] = {{{rows}}};\n"
+            "static int nk_sp_lu(double *A)\n{\n" + "\n".join(lu) + "\n}\n"
+            "static void nk_sp_solve(const double *LU, double *b)\n{\n" + "\n".join(solve) + "\n}\n")
+
+
 def c_source(system: OdeSystem) -> str:
     """C99 source of ``nk_rhs`` / ``nk_jac`` / ``nk_obs`` for ``system`` (to be prepended to the integrator)."""
     names = {s.name: f"y[{i}]" for i, s in enumerate(system.y)}
@@ -239,6 +342,10 @@ def c_source(system: OdeSystem) -> str:
     rhs_body = c_rhs_structured(system, names)
     jac = list(system.jacobian)
     jac_body = "\n".join(c_statements(jac, [f"J[{k}]" if e != 0 else None for k, e in enumerate(jac)], names))
+    plan = sparse_lu_plan(n, [divmod(k, n) for k, e in enumerate(jac) if e != 0])
+    # with the sparse factorisation the integrator zeroes J once and nk_jac writes only its non-zero entries
+    sparse = "" if plan is None else c_sparse_lu(n, plan)
+    zero_jac = "" if plan is not None else f"\n    memset(J, 0, sizeof(double) * {n * n});"
     n_obs, obs_body = c_observables(system, names)
     roots = system.event_roots if getattr(system._scheme, "events", ()) else ()
     root_block = ""
@@ -275,8 +382,7 @@ static void nk_rhs(double t, const double *y, const double *p, const double *u, 
 }}
 static void nk_jac(double t, const double *y, const double *p, const double *u, double *J)
 {{
-    (void)t; (void)y; (void)p; (void)u;
-    memset(J, 0, sizeof(double) * {n * n});
+    (void)t; (void)y; (void)p; (void)u;{zero_jac}
 {jac_body}
 }}
-{obs}{root_block}"""
+{sparse}{obs}{root_block}"""

@@ -53,6 +53,11 @@ __all__ = ["CompiledModel", "compile"]
 _NATIVE = LRUCache("native solvers", maxsize=64)
 _SENSITIVITY = LRUCache("sensitivity systems", maxsize=32)
 _NUMPY = LRUCache("numpy functions", maxsize=64)
+#: Compiled protocols: (structure key, names, protocol, window, input defaults) -> Schedule (immutable; a protocol
+#: is a frozen value, so an equal protocol finds the entry), and a Schedule (hashed by identity) -> its
+#: SegmentArrays for the native solver.
+_SCHEDULES = LRUCache("protocol schedules", maxsize=64)
+_SEGMENTS = LRUCache("segment arrays", maxsize=64)
 #: Failed native builds: (structure key, $CC, $NMDAKIN_CACHE_DIR) -> the CompilerError (not retried).
 _NATIVE_FAILED: dict = {}
 
@@ -290,15 +295,26 @@ class CompiledModel:
         if not isinstance(protocol, Protocol):
             raise ArgumentError(f"`protocol` must be a kinetics.protocol.Protocol, got {type(protocol).__name__}")
         protocol.check_window(t0, t_end)
-        return protocol.schedule(t0, t_end, inputs=self.input_names,
-                                 defaults={u.name: u.default for u in self.scheme.inputs},
-                                 states=self.state_names)
+        defaults = {u.name: u.default for u in self.scheme.inputs}
+        key = (self.key, self.state_names, self.input_names, protocol, float(t0), float(t_end),
+               tuple(defaults.values()))
+
+        def build():
+            return protocol.schedule(t0, t_end, inputs=self.input_names, defaults=defaults, states=self.state_names)
+
+        try:
+            hash(key)
+        except TypeError:                 # a component holding something unhashable: compiled every time
+            return build()
+        return _SCHEDULES.get_or_build(key, build)
 
     def segments(self, schedule):
-        """The :class:`~kinetics.native.SegmentArrays` of ``schedule`` for the native solver."""
+        """The :class:`~kinetics.native.SegmentArrays` of ``schedule`` for the native solver (built once per
+        schedule)."""
         from .native import SegmentArrays
 
-        return SegmentArrays.from_schedule(schedule, self.state_index)
+        return _SEGMENTS.get_or_build((schedule, self.state_names),
+                                      lambda: SegmentArrays.from_schedule(schedule, self.state_index))
 
     # ------------------------------------------------------------------ solvers
     def native_solver(self):

@@ -108,6 +108,15 @@
 #error "NK_NBLOCK must divide NK_NSTATE"
 #endif
 
+/* Sparse models: the generated code (kinetics/codegen.py, sparse_lu_plan) defines NK_SPARSE with nk_sp_lu /
+ * nk_sp_solve, a straight-line LU of W = I/(gamma h) - J over the Jacobian's non-zero pattern in a fill-reducing
+ * order (minimum degree), without pivoting; nk_jac then writes only the pattern, into a Jacobian buffer zeroed
+ * once per call.  A step whose sparse factorisation meets a zero, non-finite pivot or a multiplier above the
+ * growth bound is factorised by the dense LU with partial pivoting instead. */
+#if defined(NK_SPARSE) && NK_NBLOCK == NK_N
+#define NK_USE_SPARSE 1
+#endif
+
 #if defined(_WIN32)
 #define NK_EXPORT __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -274,6 +283,7 @@ typedef struct {
     /* work memory */
     double *w;
     int *piv;
+    double *jac;               /* NK_USE_SPARSE: the Jacobian, zeroed once (nk_jac writes its pattern only) */
 
     /* time reached (for failures) */
     double t_fail;
@@ -339,7 +349,12 @@ static int nk_all_finite(const double *v, int n)
 /* The entries of J that nk_jac fills (the first block column for block systems) are finite. */
 static int nk_jac_finite(const double *J)
 {
-#if NK_NBLOCK < NK_N
+#if defined(NK_USE_SPARSE)
+    int s;
+    for (s = 0; s < NK_SP_NNZ; s++)
+        if (!isfinite(J[nk_sp_index[s]])) return 0;
+    return 1;
+#elif NK_NBLOCK < NK_N
     int i;
     for (i = 0; i < NK_N; i++)
         if (!nk_all_finite(J + (size_t)i * NK_N, NK_NBLOCK)) return 0;
@@ -601,6 +616,17 @@ static void nk_lu_solve(const double *LU, const int *piv, double *b)
 #endif
 }
 
+/* Solve W x = b with the factorisation of this step: the sparse one (sparse != 0) or the dense LU. */
+static void nk_w_solve(const double *W, const int *piv, int sparse, double *b)
+{
+#if defined(NK_USE_SPARSE)
+    if (sparse) { nk_sp_solve(W, b); return; }
+#else
+    (void)sparse;
+#endif
+    nk_lu_solve(W, piv, b);
+}
+
 /* The remaining interval is below the resolution of t: finish it with one
  * explicit Euler update (the change is at rounding level) so that a segment
  * always ends exactly at its boundary.  f = f(t, y). */
@@ -795,7 +821,12 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
     /* Step-size selection as in Hairer's RODAS: 0.2 <= hnew/h <= 6, safety
      * 0.9, Gustafsson's predictive controller on accepted steps. */
     const double safe = 0.9, fac1 = 5.0, fac2 = 1.0 / 6.0;
-    double *J = c->w, *W = J + (size_t)NK_N * NK_N, *v = W + (size_t)NK_N * NK_N;
+#if defined(NK_USE_SPARSE)
+    double *J = c->jac;
+#else
+    double *J = c->w;
+#endif
+    double *W = c->w + (size_t)NK_N * NK_N, *v = W + (size_t)NK_N * NK_N;
     double *f0 = v, *ft = f0 + NK_N, *k1 = ft + NK_N, *k2 = k1 + NK_N,
            *k3 = k2 + NK_N, *k4 = k3 + NK_N, *k5 = k4 + NK_N, *k6 = k5 + NK_N,
            *ys = k6 + NK_N, *yn = ys + NK_N, *fs = yn + NK_N, *q1 = fs + NK_N,
@@ -803,7 +834,7 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
     int *piv = c->piv;
     const double tend = c->tend;
     double t = *tp, h, hmax, hacc = 0.0, erracc = 1e-2;
-    int reject = 0, first = 1, naccseg = 0, nbad = 0, nsing = 0, i, j;
+    int reject = 0, first = 1, naccseg = 0, nbad = 0, nsing = 0, sparse = 0, i, j;
 
     hmax = tend - t;
     if (c->hmax > 0.0 && c->hmax < hmax) hmax = c->hmax;
@@ -848,10 +879,19 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
             tn = last ? tend : t + h;
             c->nstep++;
 
-            /* W = I/(gamma h) - J, LU-factorised. */
+            /* W = I/(gamma h) - J, LU-factorised (sparse when the model has a sparse plan). */
             {
                 double dg = 1.0 / (RO_GAMMA * h);
-#if NK_NBLOCK < NK_N
+#if defined(NK_USE_SPARSE)
+                int s;
+                for (s = 0; s < NK_SP_NNZ; s++) W[nk_sp_index[s]] = -J[nk_sp_index[s]];
+                for (i = 0; i < NK_N; i++) W[i * NK_N + i] += dg;
+                sparse = !nk_sp_lu(W);
+                if (!sparse) {
+                    for (i = 0; i < NK_N * NK_N; i++) W[i] = -J[i];
+                    for (i = 0; i < NK_N; i++) W[i * NK_N + i] += dg;
+                }
+#elif NK_NBLOCK < NK_N
                 /* only the first block column is used (see NK_NBLOCK) */
                 for (i = 0; i < NK_N; i++)
                     for (j = 0; j < NK_NBLOCK; j++) W[i * NK_N + j] = -J[i * NK_N + j];
@@ -862,7 +902,7 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
 #endif
             }
             c->nlu += 1.0;
-            if (nk_lu(W, piv)) {
+            if (!sparse && nk_lu(W, piv)) {
                 c->nrej += 1.0;
                 if (++nsing > NK_MAX_SINGULAR_RETRIES) { c->t_fail = t; return NK_ERR_SINGULAR; }
                 h *= 0.5;
@@ -874,19 +914,19 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
 
             /* Stage 1 */
             for (i = 0; i < NK_N; i++) k1[i] = f0[i] + h * RO_D1 * ft[i];
-            nk_lu_solve(W, piv, k1);
+            nk_w_solve(W, piv, sparse, k1);
             /* Stage 2 */
             for (i = 0; i < NK_N; i++) ys[i] = y[i] + RO_A21 * k1[i];
             nk_f(c, t + RO_C2 * h, ys, fs);
             for (i = 0; i < NK_N; i++)
                 k2[i] = fs[i] + h * RO_D2 * ft[i] + RO_C21 * k1[i] * ih;
-            nk_lu_solve(W, piv, k2);
+            nk_w_solve(W, piv, sparse, k2);
             /* Stage 3 */
             for (i = 0; i < NK_N; i++) ys[i] = y[i] + RO_A31 * k1[i] + RO_A32 * k2[i];
             nk_f(c, t + RO_C3 * h, ys, fs);
             for (i = 0; i < NK_N; i++)
                 k3[i] = fs[i] + h * RO_D3 * ft[i] + (RO_C31 * k1[i] + RO_C32 * k2[i]) * ih;
-            nk_lu_solve(W, piv, k3);
+            nk_w_solve(W, piv, sparse, k3);
             /* Stage 4 */
             for (i = 0; i < NK_N; i++)
                 ys[i] = y[i] + RO_A41 * k1[i] + RO_A42 * k2[i] + RO_A43 * k3[i];
@@ -894,7 +934,7 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
             for (i = 0; i < NK_N; i++)
                 k4[i] = fs[i] + h * RO_D4 * ft[i] +
                         (RO_C41 * k1[i] + RO_C42 * k2[i] + RO_C43 * k3[i]) * ih;
-            nk_lu_solve(W, piv, k4);
+            nk_w_solve(W, piv, sparse, k4);
             /* Stage 5 (at tn; d5 = 0) */
             for (i = 0; i < NK_N; i++)
                 ys[i] = y[i] + RO_A51 * k1[i] + RO_A52 * k2[i] + RO_A53 * k3[i] +
@@ -903,14 +943,14 @@ static int nk_rodas_segment(nk_ctx *c, double *tp, double *y, double h_start)
             for (i = 0; i < NK_N; i++)
                 k5[i] = fs[i] + (RO_C51 * k1[i] + RO_C52 * k2[i] + RO_C53 * k3[i] +
                                  RO_C54 * k4[i]) * ih;
-            nk_lu_solve(W, piv, k5);
+            nk_w_solve(W, piv, sparse, k5);
             /* Stage 6 (at tn): embedded solution ys = Y5 + k5 */
             for (i = 0; i < NK_N; i++) ys[i] += k5[i];
             nk_f(c, tn, ys, fs);
             for (i = 0; i < NK_N; i++)
                 k6[i] = fs[i] + (RO_C61 * k1[i] + RO_C62 * k2[i] + RO_C63 * k3[i] +
                                  RO_C64 * k4[i] + RO_C65 * k5[i]) * ih;
-            nk_lu_solve(W, piv, k6);
+            nk_w_solve(W, piv, sparse, k6);
             /* New solution; k6 is the local error estimate. */
             for (i = 0; i < NK_N; i++) yn[i] = ys[i] + k6[i];
             err = nk_err_norm(c, k6, y, yn);
@@ -1144,9 +1184,14 @@ NK_EXPORT int nk_solve(
     nw = 2 * (size_t)NK_N * NK_N + 16 * (size_t)NK_N;
     c.w = (double *)malloc(nw * sizeof(double));
     c.piv = (int *)malloc((size_t)NK_N * sizeof(int));
+#if defined(NK_USE_SPARSE)
+    c.jac = (double *)calloc((size_t)NK_N * NK_N, sizeof(double));
+    if (c.jac == NULL) { free(c.w); free(c.piv); return NK_ERR_NO_MEMORY; }
+#endif
     if (c.w == NULL || c.piv == NULL) {
         free(c.w);
         free(c.piv);
+        free(c.jac);
         return NK_ERR_NO_MEMORY;
     }
     c.yr = c.w + 2 * (size_t)NK_N * NK_N + 14 * (size_t)NK_N;   /* unused by both steppers */
@@ -1220,5 +1265,6 @@ NK_EXPORT int nk_solve(
     if (t_fail != NULL) *t_fail = (status == NK_OK) ? boundaries[n_seg] : c.t_fail;
     free(c.w);
     free(c.piv);
+    free(c.jac);
     return status;
 }
