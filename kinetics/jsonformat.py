@@ -20,10 +20,15 @@ Document layout (``"format": "nmdakin-scheme"``, ``"version": 1``)::
                       "forward", "reverse", "rate"}],           # expressions as text or null
      "observables": [{"name", "expr", "unit", "note"}],
      "rate_rules":  [{"species", "expr"}],
+     "events":      [{"name", "trigger", "assignments": [[species, expression]], "delay", "priority",
+                      "persistent", "initial_value", "use_values_from_trigger_time", "note"}],   # only with events
      "check_units": false,                                      # only when the scheme opted out
      "protocol":    [{"kind": "pulses", "input", "times", "amplitude", "width"}, ...],   # only with a protocol
      "t_end":       60000}                                      # only when given
 
+Events are :class:`~kinetics.scheme.Event` fields: the trigger a condition in the expression syntax
+(:func:`kinetics.scheme.condition_text`), the assignments ``[species, expression]`` pairs in their order,
+``delay`` and ``priority`` expressions or null, the three flags booleans.
 Infinite bounds are the strings ``"inf"`` and ``"-inf"`` (JSON has no infinity). The protocol's components
 are the dicts of :mod:`kinetics.protocol.serialize` (the field table the text syntax uses too).
 A document with a protocol or ``t_end`` is read by :func:`read_json_model` (or :func:`kinetics.read_model`),
@@ -51,7 +56,8 @@ from .expressions import MAX_COEFFICIENT, format_expression, parse_expression
 from .io import ModelFile
 from .protocol import Protocol
 from .protocol.serialize import protocol_from_list, protocol_to_list
-from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species
+from .scheme import (Event, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, _as_condition,
+                     check_name, condition_text)
 from .units import UnitSystem
 
 __all__ = ["scheme_to_dict", "scheme_from_dict", "model_from_dict", "scheme_to_json", "read_json",
@@ -128,9 +134,18 @@ def scheme_to_dict(scheme: Scheme, *, protocol: Protocol | None = None, t_end: f
         "observables": [{"name": o.name, "expr": format_expression(o.expr), "unit": o.unit, "note": o.note}
                         for o in scheme.observables],
         "rate_rules": [{"species": r.species, "expr": format_expression(r.expr)} for r in scheme.rate_rules],
+        **({"events": [_event_to_dict(ev) for ev in scheme.events]} if scheme.events else {}),
         **({} if scheme.check_units else {"check_units": False}),
         **extra,
     }
+
+
+def _event_to_dict(ev: Event) -> dict:
+    return {"name": ev.name, "trigger": condition_text(ev.trigger),
+            "assignments": [[k, format_expression(v)] for k, v in ev.assignments],
+            "delay": _expr(ev.delay), "priority": _expr(ev.priority), "persistent": ev.persistent,
+            "initial_value": ev.initial_value, "use_values_from_trigger_time": ev.use_values_from_trigger_time,
+            "note": ev.note}
 
 
 def scheme_to_json(scheme: Scheme, indent: int | None = 1, *, protocol: Protocol | None = None,
@@ -213,7 +228,7 @@ def model_from_dict(data: dict, source: str | None = None) -> ModelFile:
     rd = _Reader(source)
     top = rd.obj(data, "document", required=("format", "version", "name"),
                  optional=("description", "reference", "units", "species", "parameters", "inputs", "reactions",
-                           "observables", "rate_rules", "check_units", "protocol", "t_end"))
+                           "observables", "rate_rules", "events", "check_units", "protocol", "t_end"))
     scheme = _scheme_from_top(rd, top, source)
     try:
         protocol = protocol_from_list(top.get("protocol", []))
@@ -299,11 +314,12 @@ def _scheme_from_top(rd, top: dict, source) -> Scheme:
             w = f"rate_rules[{i}]"
             rd.obj(r, w, required=("species", "expr"))
             rules.append(RateRule(rd.str(r["species"], w), rd.expr(r["expr"], w)))
+        events = _events(rd, top.get("events", []), species, params, inputs, observables)
         check = top.get("check_units", True)
         if not isinstance(check, bool):
             raise rd.fail("check_units", f"must be true or false, got {short_repr(check)}")
         return Scheme(rd.str(top["name"], "name"), species=species, parameters=params, inputs=inputs,
-                      reactions=reactions, observables=observables, rate_rules=rules, units=units,
+                      reactions=reactions, observables=observables, rate_rules=rules, units=units, events=events,
                       description=rd.str(top.get("description", ""), "description"),
                       reference=rd.str(top.get("reference", ""), "reference"), check_units=check)
     except ParseError:
@@ -312,6 +328,72 @@ def _scheme_from_top(rd, top: dict, source) -> Scheme:
         if isinstance(exc, UnitError) and exc.issues:  # a dimensional error: it names the components
             raise exc.located(None, source) from None
         raise ParseError(str(exc), source=source) from None
+
+
+_EVENT_FLAGS = ("persistent", "initial_value", "use_values_from_trigger_time")
+
+
+def _events(rd, items, species, params, inputs, observables) -> list:
+    """The ``events`` list as Event objects; every error names ``events[i].field``."""
+    species_names = [s.name for s in species]
+    others = {**{p.name: "parameter" for p in params}, **{u.name: "input" for u in inputs},
+              **{o.name: "observable" for o in observables}}
+    known = set(species_names) | set(others) | {"t"}
+    out, seen = [], set()
+    for i, e in enumerate(rd.list(items, "events")):
+        w = f"events[{i}]"
+        rd.obj(e, w, required=("name", "trigger", "assignments"),
+               optional=("delay", "priority", *_EVENT_FLAGS, "note"))
+        try:
+            name = check_name(rd.str(e["name"], w + ".name"), "event")
+        except ParseError:
+            raise
+        except SchemeError as exc:
+            raise rd.fail(w + ".name", str(exc)) from None
+        if name in seen:
+            raise rd.fail(w + ".name", f"duplicate event name `{name}`")
+        if name in known:
+            kind = "species" if name in species_names else others.get(name, "the time")
+            raise rd.fail(w + ".name", f"`{name}` is already the name of a {kind}: an event's name must differ "
+                                       f"from every name of the scheme")
+        seen.add(name)
+        try:
+            trigger = _as_condition(rd.str(e["trigger"], w + ".trigger"), "the trigger")
+        except ParseError:
+            raise
+        except SchemeError as exc:
+            raise rd.fail(w + ".trigger", str(exc)) from None
+        assignments = []
+        for j, pair in enumerate(rd.list(e["assignments"], w + ".assignments")):
+            wj = f"{w}.assignments[{j}]"
+            if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str):
+                raise rd.fail(wj, f"expected [species, expression], got {short_repr(pair)}")
+            if pair[0] not in species_names:
+                kind = others.get(pair[0])
+                extra = (f" (it is a {kind}; events assign species only)" if kind
+                         else did_you_mean(pair[0], species_names))
+                raise rd.fail(wj, f"unknown species `{pair[0]}`{extra}")
+            assignments.append((pair[0], rd.expr(pair[1], wj)))
+        kw = {key: rd.expr(e.get(key), f"{w}.{key}", True) for key in ("delay", "priority")}
+        for flag in _EVENT_FLAGS:
+            v = e.get(flag, True)
+            if not isinstance(v, bool):
+                raise rd.fail(f"{w}.{flag}", f"must be true or false, got {short_repr(v)}")
+            kw[flag] = v
+        kw["note"] = rd.str(e.get("note", ""), w + ".note")
+        for field, expr in [("trigger", trigger), *((f"assignments[{j}]", x) for j, (_, x) in enumerate(assignments)),
+                            ("delay", kw["delay"]), ("priority", kw["priority"])]:
+            for sym in sorted(getattr(expr, "free_symbols", ()), key=str):
+                if sym.name not in known:
+                    raise rd.fail(f"{w}.{field}", f"unknown name `{sym.name}`" + did_you_mean(sym.name, known))
+        try:
+            out.append(Event(name, trigger, tuple(assignments), **kw))
+        except SchemeError as exc:
+            msg = str(exc)
+            field = next((f for f in ("delay", "priority") if msg.startswith(f"{f} of")),
+                         "assignments" if "assign" in msg else None)
+            raise rd.fail(f"{w}.{field}" if field else w, msg) from None
+    return out
 
 
 def read_json(source) -> Scheme:

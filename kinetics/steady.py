@@ -14,8 +14,9 @@ from typing import Mapping
 import numpy as np
 import sympy
 
-from .errors import ArgumentError, SolverError, did_you_mean
+from .errors import ArgumentError, SchemeError, SolverError, did_you_mean
 from .model import compile as compile_model
+from .scheme import as_scheme
 
 __all__ = ["SteadyState", "steady_state"]
 
@@ -59,6 +60,12 @@ def steady_state(model, *, params=None, inputs: Mapping[str, float] | None = Non
     tol : float
         Convergence tolerance on ``max |dy/dt|`` relative to ``max(1, max|y|)``.
 
+    Raises
+    ------
+    SchemeError
+        For a scheme with discrete events (:class:`~kinetics.scheme.Event`): a steady state of the ODEs
+        alone would ignore them; simulate the scheme (:func:`kinetics.simulate`) instead.
+
     Examples
     --------
     >>> ss = steady_state(binding_scheme, inputs={"L": 0.1})   # doctest: +SKIP
@@ -66,6 +73,11 @@ def steady_state(model, *, params=None, inputs: Mapping[str, float] | None = Non
     """
     from scipy.optimize import root
 
+    events = as_scheme(model).events
+    if events:
+        raise SchemeError(f"scheme `{as_scheme(model).name}` has discrete events "
+                          f"({', '.join(e.name for e in events)}): a steady state of its ODEs would ignore them; "
+                          f"simulate it instead (kinetics.simulate runs the events)")
     compiled = compile_model(model)
     scheme, system, funcs = compiled.scheme, compiled.system, compiled.numpy
     p = compiled.parameter_vector(params)

@@ -51,6 +51,26 @@ Names (of the scheme and of every component) follow one rule,
 the expressions: ``ﬁ`` is ``fi``), then an ASCII identifier
 ``[A-Za-z_][A-Za-z0-9_]*`` that is not reserved and does not start with ``_``.
 
+Events
+------
+A discrete event (:class:`kinetics.scheme.Event`, run by :mod:`kinetics.events`)
+is one line: a name, the trigger after ``when``, the assignments after ``do``,
+then optional clauses, each after a ``;``::
+
+    event reset when V > 1 do V = 0, W = W + 1
+    event dose when t >= 10 and A < 0.5 do A = A + 1 ; delay 2 ; priority 1
+    event late when A > 1 do B = A ; delay A ; not persistent ; initially false ; values at firing ; note "text"
+
+The trigger is a condition of the expression syntax: relations ``<``,
+``<=``, ``>``, ``>=`` combined with ``and``, ``or``, ``not``. Each
+assignment ``SPECIES = EXPRESSION`` gives a species its new value. The
+clauses (any order, each at most once) are ``delay EXPRESSION``, ``priority
+EXPRESSION``, ``persistent`` (default) or ``not persistent``, ``initially
+true`` (default) or ``initially false``, ``values at trigger`` (default) or
+``values at firing``, and ``note "..."``; they are the fields of
+:class:`~kinetics.scheme.Event`. An event's name must differ from every other
+name of the scheme.
+
 Protocol
 --------
 A model file may carry its experiment: protocol lines (one component of
@@ -144,7 +164,8 @@ from .protocol import Protocol, regular_train
 from .protocol.serialize import FIELDS as _PROTOCOL_FIELDS
 from .protocol.serialize import KERNELS as _KERNELS
 from .protocol.serialize import component_from_dict, component_to_dict
-from .scheme import Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name, name_from_text
+from .scheme import (Event, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name,
+                     condition_text, name_from_text)
 from .units import KINDS, UnitSystem
 
 __all__ = ["parse_scheme", "read_scheme", "parse_model", "format_scheme", "format_component", "write_scheme"]
@@ -152,7 +173,11 @@ __all__ = ["parse_scheme", "read_scheme", "parse_model", "format_scheme", "forma
 _HEADER = ("scheme", "description", "reference", "units", "t_end")
 _DECLS = ("species", "parameter", "input", "observable", "ode")
 _PROTOCOL = tuple(_PROTOCOL_FIELDS)
-KEYWORDS = _HEADER + _DECLS + ("reaction",) + _PROTOCOL
+KEYWORDS = _HEADER + _DECLS + ("reaction", "event") + _PROTOCOL
+_EVENT_EXAMPLE = "event reset when V > 1 do V = 0 ; delay 2"
+#: the clauses of an event line after its assignments (first word -> the Event field it sets)
+_EVENT_CLAUSES = {"delay": "delay", "priority": "priority", "persistent": "persistent", "not": "persistent",
+                  "initially": "initial_value", "values": "use_values_from_trigger_time", "note": "note"}
 _OPTIONS = {
     "species": {"nonnegative": "bool", "note": "str"},
     "parameter": {"source": "str", "bounds": "bounds", "note": "str"},
@@ -435,6 +460,7 @@ class _Builder:
         self.reactions: list = []     # (line, body)
         self.odes: list = []
         self.protocol: list = []      # (line, kind) of protocol lines, in order
+        self.events: list = []        # lines of `event` statements, in order
         self.check_units = True       # `units check=off` sets False
 
     def add_name(self, kind, name, line: _Line):
@@ -474,6 +500,9 @@ class _Builder:
                 if n is None:
                     raise line.error(f"expected a name after `{word}`, e.g. `{_EXAMPLES[word]}`")
                 raise line.error(f"expected `=` after `{word} {n.group(1)}`, e.g. `{_EXAMPLES[word]}`")
+        if word == "event" and (not has_arrow or re.match(rf"event\s+{_IDENT}\s+when\b", text)):
+            self.events.append(line)
+            return
         if word == "reaction" and re.match(r"reaction\b", text):
             body = text[len("reaction"):]
             if not _ARROW.search(body):
@@ -643,6 +672,104 @@ class _Builder:
         except SchemeError as exc:
             raise line.error(str(exc)) from None
 
+    # ----------------------------------------------------------- events
+    def build_event(self, line: _Line, seen: dict) -> Event:
+        """One ``event NAME when CONDITION do SPECIES = EXPRESSION, ... [; clause]...`` line as an Event."""
+        text = line.text
+        m = re.match(rf"event\s+({_IDENT})", text)
+        if m is None:
+            raise line.error(f"expected a name after `event`, e.g. `{_EVENT_EXAMPLE}`")
+        name = self.check("event", m.group(1), line)
+        if name in seen:
+            raise line.error(f"duplicate event name `{name}`: already an event on line {seen[name]}")
+        if name in self.names:
+            kind, lineno = self.names[name]
+            raise line.error(f"duplicate name `{name}`: already declared as a {kind} on line {lineno} (an event's "
+                             f"name must differ from every name of the scheme)")
+        seen[name] = line.lineno
+        label = f"event `{name}`"
+        # clauses: split at the `;` outside strings and brackets
+        blank = _outside_strings(text)
+        cuts, depth = [], 0
+        for i, ch in enumerate(blank):
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth -= 1
+            elif ch == ";" and depth == 0:
+                cuts.append(i)
+        bounds = list(zip([m.end()] + [c + 1 for c in cuts], cuts + [len(text)]))
+        head = text[bounds[0][0]:bounds[0][1]]
+        w = re.match(r"\s+when\b", head)
+        if w is None:
+            raise line.error(f"expected `when CONDITION do SPECIES = EXPRESSION` after `event {name}`, "
+                             f"e.g. `{_EVENT_EXAMPLE}`")
+        body = head[w.end():]
+        split = None
+        for dm in re.finditer(r"\bdo\b", body):
+            before = body[:dm.start()]
+            if (before.strip() and before.count("(") == before.count(")")
+                    and re.match(rf"\s*{_IDENT}\s*=(?!=)", body[dm.end():])):
+                split = dm
+                break
+        if split is None:
+            raise line.error(f"expected `do SPECIES = EXPRESSION` after the trigger of {label} "
+                             f"(`when CONDITION do SPECIES = EXPRESSION, ...`), e.g. `{_EVENT_EXAMPLE}`")
+        trigger = body[:split.start()].strip()
+        species = [n for n, (k, _) in self.names.items() if k == "species"]
+        assignments = []
+        for part in _split_top_level(body[split.end():]):
+            a = re.match(rf"\s*({_IDENT})\s*=(?!=)", part)
+            if a is None:
+                raise line.error(f"expected `SPECIES = EXPRESSION` in the assignments of {label}, got "
+                                 f"`{part.strip()}` (assignments are separated by `,`)")
+            target = self.check("species", a.group(1), line)
+            kind = self.names.get(target, (None,))[0]
+            if kind != "species":
+                extra = (f" (`{target}` is a {kind}; events assign species only)" if kind
+                         else did_you_mean(target, species))
+                raise line.error(f"{label} assigns unknown species `{target}`{extra}")
+            assignments.append((target, self.expr(part[a.end():], line, f"the assignment to `{target}` in {label}")))
+        fields: dict = {}
+        for start, end in bounds[1:]:
+            clause = text[start:end].strip()
+            word_m = re.match(r"\w+", clause)
+            key = _EVENT_CLAUSES.get(word_m.group()) if word_m else None
+            if key is None:
+                got = word_m.group() if word_m else clause
+                raise line.error(f"unknown clause `{clause}` of {label}"
+                                 + (did_you_mean(got, _EVENT_CLAUSES) if got else "")
+                                 + " (clauses after `;`: delay EXPRESSION, priority EXPRESSION, [not] persistent, "
+                                   "initially true|false, values at trigger|firing, note \"...\")")
+            if key in fields:
+                what = {"persistent": "persistent", "initial_value": "initially",
+                        "use_values_from_trigger_time": "values at"}.get(key, key)
+                raise line.error(f"the `{what}` clause of {label} is given twice")
+            rest = clause[word_m.end():].strip()
+            if key in ("delay", "priority"):
+                fields[key] = self.expr(rest, line, f"the {key} of {label}")
+            elif key == "note":
+                cur = _Cursor(_Line(rest, line.lineno, line.source), 0)
+                fields[key] = cur.string(f"the note of {label}")
+                if not cur.at_end():
+                    raise line.error(f"unexpected text after the note of {label}: `{cur.rest()}`")
+            else:
+                words = " ".join(clause.split())
+                choices = {"persistent": {"persistent": True, "not persistent": False},
+                           "initial_value": {"initially true": True, "initially false": False},
+                           "use_values_from_trigger_time": {"values at trigger": True, "values at firing": False}}[key]
+                if words not in choices:
+                    raise line.error(f"expected {' or '.join(f'`{c}`' for c in choices)} in {label}, got `{clause}`")
+                fields[key] = choices[words]
+        try:
+            event = Event(name, trigger, tuple(assignments), **fields)
+        except SchemeError as exc:
+            raise line.error(str(exc)) from None
+        known = set(self.names) | {"t"}
+        for sym in sorted(event.trigger.free_symbols, key=str):
+            if sym.name not in known:
+                raise line.error(f"unknown name `{sym.name}` in the trigger of {label}" + did_you_mean(sym.name, known))
+        return event
 
     # ----------------------------------------------------------- protocol lines
     def build_component(self, line: _Line, kind: str, clamps: dict):
@@ -804,6 +931,8 @@ def _parse_all(text: str, name, source, default_name):
     reactions = [b.build_reaction(line, body) for line, body in b.reactions]
     seen: dict = {}
     rate_rules = [b.build_ode(line, rname, pos, seen) for line, rname, pos in b.odes]
+    event_lines: dict = {}
+    events = [b.build_event(line, event_lines) for line in b.events]
     scheme_name = name if name is not None else b.header.get("scheme", (default_name, None))[0]
     if scheme_name is None:
         raise ParseError("missing `scheme NAME` line (or pass name=...)", source=source)
@@ -820,6 +949,7 @@ def _parse_all(text: str, name, source, default_name):
             description=b.header.get("description", ("", None))[0],
             reference=b.header.get("reference", ("", None))[0],
             check_units=b.check_units,
+            events=events,
         )
     except ParseError:
         raise
@@ -829,7 +959,10 @@ def _parse_all(text: str, name, source, default_name):
         msg = str(exc)
         line = None
         cyc = re.search(rf"cycle: ({_IDENT})", msg)
-        if cyc and cyc.group(1) in b.names:
+        ev = re.search(rf"event `({_IDENT})`", msg)
+        if ev and ev.group(1) in event_lines:
+            line = event_lines[ev.group(1)]
+        elif cyc and cyc.group(1) in b.names:
             line = b.names[cyc.group(1)][1]
         else:
             for cand in re.findall(r"`([^`]+)`", msg):
@@ -1017,6 +1150,25 @@ def _protocol_value(typ: str, value) -> str:
     return _num(value)
 
 
+def _event_line(ev: Event) -> str:
+    """One event as an ``event`` line (the clauses of its non-default fields)."""
+    line = (f"event {ev.name} when {condition_text(ev.trigger)} do "
+            + ", ".join(f"{k} = {format_expression(v)}" for k, v in ev.assignments))
+    if ev.delay is not None:
+        line += f" ; delay {format_expression(ev.delay)}"
+    if ev.priority is not None:
+        line += f" ; priority {format_expression(ev.priority)}"
+    if not ev.persistent:
+        line += " ; not persistent"
+    if not ev.initial_value:
+        line += " ; initially false"
+    if not ev.use_values_from_trigger_time:
+        line += " ; values at firing"
+    if ev.note:
+        line += f" ; note {_quote(ev.note)}"
+    return line
+
+
 def format_component(component) -> str:
     """One protocol component as a line of the text syntax, e.g. ``pulses glu times=[10] amplitude=1 width=1``.
 
@@ -1103,6 +1255,9 @@ def format_scheme(scheme: Scheme, *, protocol: Protocol | None = None, t_end: fl
         out += ["", "# rate rules: d species/dt += expression"]
     for rr in scheme.rate_rules:
         out.append(f"ode {rr.species} = {format_expression(rr.expr)}")
+    if scheme.events:
+        out += ["", "# events: event NAME when CONDITION do SPECIES = EXPRESSION, ... [; delay D] [; priority P] ..."]
+    out += [_event_line(ev) for ev in scheme.events]
     if protocol is not None and len(protocol):
         out += ["", f"# protocol: times and amplitudes in the scheme's units ({scheme.units.time}, ...)"]
         out += [format_component(c) for c in protocol.components]

@@ -155,13 +155,21 @@ class Objective:
     Raises
     ------
     SchemeError, ArgumentError, ProtocolError
-        For every inconsistency between model, datasets and parameters, before any simulation.
+        For every inconsistency between model, datasets and parameters, before any simulation; a
+        :class:`SchemeError` for a scheme with discrete events (:class:`~kinetics.scheme.Event`), which
+        fitting does not support (any ``gradient``: the objective's solves do not run events, and the
+        sensitivities would need the jump conditions at each event).
     """
 
     def __init__(self, model, datasets, parameters, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                  method: str = "auto", gradient: str = "exact", sigma: dict | None = None,
                  max_steps: int = 0):
         scheme = as_scheme(model)
+        if scheme.events:
+            names = ", ".join(e.name for e in scheme.events)
+            raise SchemeError(f"scheme `{scheme.name}` has discrete events ({names}):"
+                              f" fitting does not support them yet (with any `gradient`: its solves do not run events, "
+                              f"and sensitivities across events need jump conditions that are not implemented)")
         if isinstance(datasets, (Dataset, SummaryDataset)):
             datasets = [datasets]
         try:

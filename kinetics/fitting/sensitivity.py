@@ -85,6 +85,10 @@ class SensitivitySystem:
     """
 
     def __init__(self, system: OdeSystem, parameters=(), initial=()):
+        events = getattr(getattr(system, "_scheme", None), "events", ())
+        if events:
+            raise SchemeError(f"scheme `{system.name}` has discrete events ({', '.join(e.name for e in events)}): "
+                              f"sensitivities across discrete events (their jump conditions) are not implemented")
         self.system = system
         self.parameters = tuple(parameters)
         self.initial = tuple(initial)

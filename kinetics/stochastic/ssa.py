@@ -280,6 +280,9 @@ def _setup(model, protocol, t0, t_end, volume, n_copies, parameters, y0):
     from ..model import compile as compile_model
 
     scheme = as_scheme(model)
+    if scheme.events:
+        raise SchemeError(f"scheme `{scheme.name}` has discrete events ({', '.join(e.name for e in scheme.events)}): "
+                          f"the stochastic simulation does not run them (not supported yet); kinetics.simulate does")
     ch = channels(scheme, volume=volume, n_copies=n_copies)
     cm = compile_model(scheme)
     p = cm.parameter_vector(parameters)
