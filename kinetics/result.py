@@ -13,9 +13,16 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .cache import LRUCache
 from .errors import ArgumentError, SolverError, did_you_mean
 
 __all__ = ["Result", "SweepResult"]
+
+#: Input values of a schedule (hashed by identity: schedules are immutable) on a time grid: repeated simulations
+#: of one experiment (sweeps, fits, benchmarks) compute them once.
+_INPUT_VALUES = LRUCache("input values", maxsize=64)
+#: Larger input tables (values) are not kept: the cache holds at most 64 x 4 MB.
+_INPUT_CACHE_MAX_VALUES = 500_000
 
 
 def _with_unit(name: str, unit: str) -> str:
@@ -87,10 +94,19 @@ class Result:
 
     @cached_property
     def inputs(self) -> np.ndarray:
-        """Input values at ``t``, shape ``(n_t, n_inputs)`` (right-continuous at breakpoints)."""
+        """Input values at ``t``, shape ``(n_t, n_inputs)`` (right-continuous at breakpoints; read-only, shared by
+        the results of one schedule on one time grid)."""
         if not self.input_names:
             return np.zeros((self.t.size, 0))
-        return self.schedule.input_values(self.t)
+
+        def build():
+            values = self.schedule.input_values(self.t)
+            values.setflags(write=False)
+            return values
+
+        if self.t.size * len(self.input_names) > _INPUT_CACHE_MAX_VALUES:
+            return build()
+        return _INPUT_VALUES.get_or_build((self.schedule, self.t.tobytes()), build)
 
     @cached_property
     def observables(self) -> dict:
@@ -105,11 +121,14 @@ class Result:
     def nonfinite_columns(self) -> dict:
         """``{name: first time}`` of every state and observable that is NaN or infinite at an output time."""
         out = {}
-        cols = [(n, self.y[:, i]) for i, n in enumerate(self.state_names)] + list(self.observables.items())
-        for n, v in cols:
-            bad = ~np.isfinite(v)
-            if bad.any():
-                out[n] = float(self.t[int(np.argmax(bad))])
+        finite = np.isfinite(self.y)
+        if not finite.all():                              # one vectorised test; per column only on failure
+            for i, n in enumerate(self.state_names):
+                if not finite[:, i].all():
+                    out[n] = float(self.t[int(np.argmin(finite[:, i]))])
+        for n, v in self.observables.items():
+            if not np.isfinite(v).all():
+                out[n] = float(self.t[int(np.argmin(np.isfinite(v)))])
         return out
 
     @property
