@@ -27,6 +27,7 @@ libRoadRunner at rtol 1e-11, atol 1e-13 (scipy's LSODA at the same tolerances wh
 
     python benchmarks/scaling_benchmark.py                  # everything (about 10 minutes on 2 cores)
     python benchmarks/scaling_benchmark.py --quick          # fewer sizes, 3 repeats
+    python benchmarks/scaling_benchmark.py --figure-only    # redraw the figure from the results
 
 Writes ``benchmarks/scaling_results.json`` and the figure ``benchmarks/scaling.png``.
 """
@@ -189,22 +190,24 @@ def figure(rows, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for ax, group, title in ((axes[0], "stiff", "stiff chain (rates over four decades)"),
-                             (axes[1], "non-stiff", "independent five-state receptors")):
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
+    lib = sorted((r for r in rows if r["group"] == "library"), key=lambda r: r["states"])
+    ax = axes[0]
+    ax.loglog([r["states"] for r in lib], [r["nmdakin_ms"] for r in lib], "o", color="#0072B2", label="nmdakin")
+    ax.loglog([r["states"] for r in lib], [r["roadrunner_ms"] for r in lib], "s", color="#D55E00",
+              label="libRoadRunner (CVODE)", markerfacecolor="none")
+    ax.set_title("the library's schemes")
+    for ax, group, title in ((axes[1], "stiff", "stiff chains (rates over four decades)"),
+                             (axes[2], "non-stiff", "independent five-state receptors")):
         sel = [r for r in rows if r["group"] == group]
         n = [r["states"] for r in sel]
         ax.loglog(n, [r["nmdakin_ms"] for r in sel], "o-", color="#0072B2", label="nmdakin")
         ax.loglog(n, [r["roadrunner_ms"] for r in sel], "s--", color="#D55E00", label="libRoadRunner (CVODE)")
+        ax.set_title(title)
+    for ax in axes:
         ax.set_xlabel("number of states")
         ax.set_ylabel("time per solve [ms]")
-        ax.set_title(title)
         ax.legend()
-    lib = [r for r in rows if r["group"] == "library"]
-    for r in lib:
-        axes[0].plot([r["states"]], [r["nmdakin_ms"]], "^", color="#009E73")
-    axes[0].plot([], [], "^", color="#009E73", label="nmdakin, library schemes")
-    axes[0].legend()
     fig.suptitle(f"Time per solve (1000 ms, 10 pulses at 10 Hz, {N_POINTS} points, rtol {RTOL:g}, atol {ATOL:g})")
     fig.savefig(path, dpi=110)
 
@@ -214,7 +217,11 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="sizes 10, 50, 200, 500 and 3 repeats")
     ap.add_argument("--repeats", type=int, default=None, help="timed calls per tool and model (default 7)")
     ap.add_argument("--no-json", action="store_true", help="do not write the results and figure")
+    ap.add_argument("--figure-only", action="store_true", help="redraw the figure from scaling_results.json")
     args = ap.parse_args(argv)
+    if args.figure_only:
+        figure(json.loads((BENCH_DIR / "scaling_results.json").read_text())["rows"], BENCH_DIR / "scaling.png")
+        return 0
     repeats = args.repeats or (3 if args.quick else 7)
     sizes = QUICK_SIZES if args.quick else SIZES
     import roadrunner

@@ -28,7 +28,7 @@ KINETICS_MODULES = (
     "kinetics.fitting.experiment_file", "kinetics.stochastic", "kinetics.stochastic.propensities",
     "kinetics.singlechannel", "kinetics.singlechannel.records", "kinetics.data", "kinetics.exporters",
     "kinetics.exporters.latex", "kinetics.exporters.c", "kinetics.exporters.nmodl", "kinetics.exporters.python",
-    "kinetics.sbml", "kinetics.sbml.read", "kinetics.sbml.write", "kinetics.units", "kinetics.dimensions",
+    "kinetics.sbml", "kinetics.sbml.read", "kinetics.sbml.write", "kinetics.nmodl", "kinetics.units", "kinetics.dimensions",
     "kinetics.errors", "kinetics.executor", "kinetics.cachedir", "kinetics.jit", "kinetics.jit.backend",
 )
 
