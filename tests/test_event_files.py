@@ -247,3 +247,18 @@ def test_fitting_refuses_events(gradient):
         kx.fit(s, data, ["k"], n_starts=1, gradient=gradient, executor="serial")
     with pytest.raises(SchemeError, match="sensitivities across discrete events .* are not implemented"):
         SensitivitySystem(kx.derive(s), parameters=["k"])
+
+
+def test_latex_export_lists_the_events():
+    s = kx.Scheme("ev_latex", species=[kx.Species("A", 1.0), kx.Species("B", 0.0)],
+                  parameters=[kx.Parameter("k", 1.0, "1/ms")], reactions=[kx.reaction("A -> B", "k")],
+                  events=[kx.Event("refill", "A < 0.25 and t > 1", {"A": "A + 1", "B": "0"}, delay="0.5",
+                                   persistent=False)])
+    lines = [ln for ln in kx.export(s, "latex").splitlines() if "refill" in ln]
+    assert lines == [r"\item \textbf{refill}: when $t > 1 \wedge A < 0.25$: $A \leftarrow A + 1,\; B \leftarrow 0$ "
+                     r"(delay $0.5$; not persistent)"]
+    import matplotlib.mathtext as mathtext
+
+    parser = mathtext.MathTextParser("agg")
+    for part in lines[0].split("$")[1::2]:                # every formula renders in matplotlib's mathtext
+        parser.parse(f"${part}$")

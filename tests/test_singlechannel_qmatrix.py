@@ -199,3 +199,12 @@ def test_agrees_with_scalcs_peer():
     b = q.bursts(["3", "4"])
     assert b.mean_length == pytest.approx(scburst.length_mean(mec), rel=1e-6)
     assert b.mean_openings == pytest.approx(scburst.openings_mean(mec), rel=1e-6)
+
+
+def test_a_scheme_with_events_has_no_q_matrix():
+    s = kx.Scheme("gated_events", species=[kx.Species("C", 1.0, unit="1"), kx.Species("O", 0.0, unit="1")],
+                  parameters=[kx.Parameter("a", 1.0, "1/ms"), kx.Parameter("b", 1.0, "1/ms")],
+                  reactions=[kx.reaction("C <-> O", "a", "b")],
+                  events=[kx.Event("reset", "O > 0.4", {"O": "0", "C": "1"})])
+    with pytest.raises(SchemeError, match=r"has events \(reset\); a Q-matrix describes a stationary Markov"):
+        q_matrix(s, open_states=["O"])

@@ -191,6 +191,20 @@ def export(scheme, *, standalone: bool = True, symbols: dict | None = None) -> s
             note = f" --- {escape(u.note)}" if u.note else ""
             L.append(rf"\item ${names[sympy.Symbol(u.name)]} = {fmt_float(u.default)}{unit}${note}")
         L.append(r"\end{itemize}")
+    if s.events:
+        L += [r"\paragraph{Events} (when a trigger turns from false to true, its assignments are applied; SBML "
+              r"semantics)", r"\begin{itemize}"]
+        for ev in s.events:
+            assigns = ",\\; ".join(f"{names.get(sympy.Symbol(k), name_latex(k))} \\leftarrow {_latex(v, names)}"
+                                   for k, v in ev.assignments)
+            extras = [f"delay ${_latex(ev.delay, names)}$" if ev.delay is not None else "",
+                      f"priority ${_latex(ev.priority, names)}$" if ev.priority is not None else "",
+                      "" if ev.persistent else "not persistent", "" if ev.initial_value else "initially false",
+                      "" if ev.use_values_from_trigger_time else "values at firing"]
+            extra = "; ".join(x for x in extras if x)
+            L.append(rf"\item \textbf{{{escape(ev.name)}}}: when ${_latex(ev.trigger, names)}$: ${assigns}$"
+                     + (f" ({extra})" if extra else ""))
+        L.append(r"\end{itemize}")
     L += [r"\paragraph{Initial values} $" + ",\\; ".join(f"{names[sympy.Symbol(x.name)]}(0) = {fmt_float(x.initial)}"
                                                         for x in s.species) + "$"]
     if s.parameters:

@@ -549,6 +549,9 @@ def _structure(compiled, states: tuple):
         return hit
     system = compiled.system
     name = compiled.scheme.name
+    if compiled.scheme.events:
+        raise SchemeError(f"scheme `{name}` has events ({', '.join(e.name for e in compiled.scheme.events)}); "
+                          "a Q-matrix describes a stationary Markov process, which discrete events are not")
     bad = set(system.rate_rule_states) & set(states)
     if bad:
         raise SchemeError(f"scheme `{name}`: states {sorted(bad)} have rate rules; a Q-matrix needs a closed "
