@@ -12,6 +12,10 @@ a reversible SBML reaction's *net* rate law as one propensity, which keeps the m
 its input ``glu`` is set between ``simulate`` calls, one call per constant piece of the protocol (3 per pulse),
 which is how a piecewise-constant protocol is given to it without editing the model.
 
+GillesPy2 (``pip install gillespy2``, optional) takes no time-varying input, so it is compared on a variant at
+constant glutamate (0.01 mM, 60 s) with its ``NumPySSASolver``, the one of its solvers that installs from the
+wheel alone (the C++ ones build with scons and g++ at run time); at most 100 runs, ratios per run.
+
     python benchmarks/ssa_benchmark.py               # 1000 runs each
     python benchmarks/ssa_benchmark.py --quick       # 100 runs each (ratios per run)
     python benchmarks/ssa_benchmark.py --json out.json
@@ -87,6 +91,67 @@ def run_roadrunner(n_runs):
     return wall, out
 
 
+#: The constant-glutamate variant for GillesPy2 (it takes no time-varying input): 0.01 mM throughout, 60 s,
+#: the open count at 121 times.
+GLU_CONST = 0.01
+
+
+def constant_problem():
+    s = destexhe1994.five_state()
+    s = s.replace(inputs=tuple(u if u.name != "glu" else kx.Input("glu", GLU_CONST, u.unit) for u in s.inputs))
+    return s, np.linspace(0.0, N_PULSES * PERIOD, 121)
+
+
+def run_nmdakin_constant(n_runs):
+    s, t_eval = constant_problem()
+    kx.ssa(s, t_end=t_eval[-1], t_eval=t_eval, n_runs=2, n_copies=N_RECEPTORS, seed=0)
+    t = time.perf_counter()
+    res = kx.ssa(s, t_end=t_eval[-1], t_eval=t_eval, n_runs=n_runs, n_copies=N_RECEPTORS, seed=7, executor="serial")
+    return time.perf_counter() - t, res["O"].astype(float)
+
+
+def run_gillespy2_constant(n_runs):
+    """GillesPy2's NumPySSASolver (pure Python: the one of its solvers that needs no C++ build) on the same
+    receptor at constant glutamate, one reaction per direction, rate constants in 1/ms."""
+    import gillespy2
+
+    s, t_eval = constant_problem()
+    values = {p.name: v for p, v in zip(s.parameters, kx.compile(s).parameter_vector())}
+    model = gillespy2.Model(name="destexhe_constant")
+    rates = {"kb": values["Rb"] * GLU_CONST, **{k: values[k] for k in ("Ru", "Rd", "Rr", "Ro", "Rc")}}
+    model.add_parameter([gillespy2.Parameter(name=k, expression=v) for k, v in rates.items()])
+    species = {n: gillespy2.Species(name=n, initial_value=N_RECEPTORS if n == "C0" else 0, mode="discrete")
+               for n in s.species_names}
+    model.add_species(list(species.values()))
+    steps = [("C0", "C1", "kb"), ("C1", "C0", "Ru"), ("C1", "C2", "kb"), ("C2", "C1", "Ru"), ("C2", "D", "Rd"),
+             ("D", "C2", "Rr"), ("C2", "O", "Ro"), ("O", "C2", "Rc")]
+    model.add_reaction([gillespy2.Reaction(name=f"r{i}", reactants={species[a]: 1}, products={species[b]: 1},
+                                           rate=model.listOfParameters[k]) for i, (a, b, k) in enumerate(steps)])
+    model.timespan(t_eval)
+    t = time.perf_counter()
+    res = model.run(solver=gillespy2.NumPySSASolver, number_of_trajectories=n_runs, seed=7)
+    wall = time.perf_counter() - t
+    return wall, np.array([r["O"] for r in res], dtype=float), gillespy2.__version__
+
+
+def constant_comparison(n_runs):
+    """nmdakin and GillesPy2 on the constant-glutamate variant: time per run and the open count's statistics
+    against the binomial (N p, N p (1 - p)) at the last 60 output times (stationary by then)."""
+    s, t_eval = constant_problem()
+    p = kx.simulate(s, t_end=t_eval[-1], t_eval=t_eval, rtol=1e-10, atol=1e-12)["O"]
+    w_nk, o_nk = run_nmdakin_constant(n_runs)
+    w_gp, o_gp, version = run_gillespy2_constant(n_runs)
+    late = slice(61, None)
+    return {"runs": n_runs, "gillespy2": version,
+            "nmdakin_s_per_run": w_nk / n_runs, "gillespy2_numpyssa_s_per_run": w_gp / n_runs,
+            "ratio_nmdakin_to_gillespy2": w_nk / w_gp,
+            "mean_open_late": {"binomial": float(N_RECEPTORS * p[late].mean()), "nmdakin": float(o_nk[:, late].mean()),
+                               "gillespy2": float(o_gp[:, late].mean())},
+            "var_open_late": {"binomial": float((N_RECEPTORS * p * (1 - p))[late].mean()),
+                              "nmdakin": float(o_nk[:, late].var(0, ddof=1).mean()),
+                              "gillespy2": float(o_gp[:, late].var(0, ddof=1).mean())}}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100 runs each instead of 1000")
@@ -124,6 +189,12 @@ def main(argv=None):
         "roadrunner": __import__("roadrunner").__version__,
         "cores": os.cpu_count(),
     }
+    try:
+        import gillespy2  # noqa: F401
+    except ImportError:
+        rep["gillespy2_constant_glutamate"] = "not installed (pip install gillespy2)"
+    else:
+        rep["gillespy2_constant_glutamate"] = constant_comparison(min(n, 100))
     print(json.dumps(rep, indent=1))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
