@@ -174,14 +174,16 @@ def _event(eid, trigger, var, value, priority=None):
             f'{math_(value)}</eventAssignment></listOfEventAssignments></event>')
 
 
-def test_trigger_on_a_variable_that_events_change_is_refused():
+def test_trigger_on_a_variable_that_events_change_is_a_scheme_event():
+    """Both fire at t0 (initialValue false); E1 makes E2's trigger false, but E2 is persistent: y = 7."""
     text = sbml('<listOfParameters><parameter id="x" value="3" constant="false"/>'
                 '<parameter id="y" value="6" constant="false"/></listOfParameters><listOfEvents>'
                 + _event("E1", "<apply><gt/><ci>x</ci><cn>2</cn></apply>", "x", "<cn>0</cn>")
                 + _event("E2", "<apply><gt/><ci>x</ci><cn>2</cn></apply>", "y", "<cn>7</cn>")
                 + "</listOfEvents>")
-    with pytest.raises(kx.SchemeError, match=r"event trigger that depends on variables that events change \(x\)"):
-        read_sbml_model(text)
+    assert [e.name for e in read_sbml_model(text).scheme.events] == ["E1", "E2"]
+    df = run(text, ["x", "y"])
+    assert df["x"].tolist() == [0.0, 0.0] and df["y"].tolist() == [7.0, 7.0]
 
 
 def test_constant_trigger_and_independent_events_of_equal_priority():

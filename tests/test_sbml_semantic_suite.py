@@ -7,8 +7,10 @@ copied into the project): one test per case.
   construct — or, if it loads, be right all the same: never a silent wrong answer.
 
 Simulated with scipy's LSODA (rtol 1e-10, atol 1e-14): the native path compiles C once per model structure
-(about 0.3 s per case cold, 1800 structures) where LSODA needs no compilation (about 0.02 s per case). Cost:
-about a minute on two cores (unpacking included).
+(about 0.3 s per case cold, 1800 structures) where LSODA needs no compilation (about 0.02 s per case). Models
+whose events are scheme events (state-dependent or delayed) use BDF with steps no longer than the output interval
+(``sbml_suite.EVENT_METHOD``: scipy's LSODA dense output can miss the bracket of a root). Cost: about a minute
+and a half on one core (unpacking included).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import sbml_suite as suite
 IDS = suite.case_ids()
 #: Lower bounds of the counts on the whole suite (README): supported cases without and with events.
 SUPPORTED_WITHOUT_EVENTS = 951
-SUPPORTED_WITH_EVENTS = 31
+SUPPORTED_WITH_EVENTS = 378
 
 
 @pytest.fixture(scope="module")

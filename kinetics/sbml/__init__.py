@@ -1,10 +1,11 @@
 """SBML (Systems Biology Markup Language) in and out, with python-libsbml.
 
 * Reading: :func:`read_sbml` (a :class:`~kinetics.scheme.Scheme`) and :func:`read_sbml_model` (an
-  :class:`SbmlModel`: the scheme, the protocol made of the SBML events, and how every SBML symbol is computed);
+  :class:`SbmlModel`: the scheme, the protocol made of time-only SBML events (other events are scheme events),
+  and how every SBML symbol is computed);
   what is supported and how SBML quantities become scheme quantities is described in :mod:`kinetics.sbml.read`.
 * Writing: the ``sbml`` format of :func:`kinetics.export` (:mod:`kinetics.sbml.write`, registered with the
-  exporters): SBML Level 3 Version 2, protocols as events and assignment rules.
+  exporters): SBML Level 3 Version 2, scheme events as SBML events, protocols as events and assignment rules.
 * Both ways: MathML (:mod:`kinetics.sbml._mathml`), units (:mod:`kinetics.sbml._units`) and the ``nmdakin:``
   annotations that make a round trip exact (:mod:`kinetics.sbml._annotations`, namespace :data:`NMDAKIN_NS`).
 
@@ -12,7 +13,7 @@
 module             what it holds
 =================  ==========================================================================
 ``read``           :func:`read_sbml`, :func:`read_sbml_model`, the importer (in named steps)
-``_events``        SBML events -> a protocol of steps and jumps
+``_events``        SBML events -> a protocol of steps and jumps, or scheme events
 ``_model``         :class:`SbmlModel`, the result of an import
 ``_document``      reading a document safely (size, nesting, DTDs, packages, consistency)
 ``write``          the exporter: ``FORMAT``, ``SUFFIX``, ``DESCRIPTION``, ``export()``

@@ -1,18 +1,28 @@
-"""SBML events -> a :class:`~kinetics.protocol.Protocol`: time-triggered events become steps of the parameters
-and compartments they assign and jumps of the states they change.
+"""SBML events -> a :class:`~kinetics.protocol.Protocol` when they are time-only, else scheme events.
 
-Only events whose trigger depends on time alone are supported (``time >= t1`` and equivalent relations); their
-firing times are found at import, events at the same time are ordered by priority, and the values they assign
-to parameters and compartments are computed by running the events in order (a discrete simulation).
+Time-only events (no delay, ``time >= t1`` and equivalent relations) become steps of the parameters and
+compartments they assign and jumps of the states they change: their firing times are found at import, events at
+the same time are ordered by priority, and the values they assign to parameters and compartments are computed by
+running the events in order (a discrete simulation). Any other event makes the importer start again in *event
+mode* (``kinetics.sbml.read``): every event becomes a :class:`~kinetics.scheme.Event` (:meth:`_EventReader.
+events_to_scheme`), the parameters and compartments that events assign becoming states without reactions.
 """
 from __future__ import annotations
 
 import sympy
 
 from ..protocol import Protocol, jumps, steps
-from ..scheme import TIME
+from ..errors import SchemeError
+from ..scheme import TIME, Event
+from ._annotations import read_annotation
 from ._common import unsupported
 from ._mathml import ast_names
+
+
+def _constant_trigger_relation():
+    """A relation true at every finite time (the SBML trigger ``true``: it fires once at the start when its
+    initialValue is false)."""
+    return sympy.GreaterThan(TIME, sympy.Float(-1e300))
 
 
 class _EventReader:
@@ -31,6 +41,93 @@ class _EventReader:
         fired = self.fired_events(events, expand, dynamic)
         driven, jump_list = self.run_events(fired, expand, dynamic, states, scale, sp_info)
         return Protocol(_event_components(driven, jump_list))
+
+    def events_to_scheme(self, parts) -> list:
+        """The SBML events as :class:`~kinetics.scheme.Event` objects in scheme names (SBML L3 semantics:
+        triggers, delays, priorities, persistent, initialValue, useValuesFromTriggerTime).
+
+        An event without an id is named ``event_<k>`` (its position); events of equal priority that fire at the
+        same time run in declaration order (SBML leaves that order random)."""
+        self.check_random_order()
+        out = []
+        for k, ev in enumerate(self.events, 1):
+            where = f"event `{ev.getId() or '#' + str(k)}`"
+            event = self.scheme_event(ev, k, where, parts)
+            if event is not None:
+                out.append(event)
+        return out
+
+    def check_random_order(self):
+        """Refuse events with the same constant priority that interact (one assigns what the other assigns or
+        reads, its trigger included): should they fire together, SBML orders them at random."""
+        prios = []
+        for k, ev in enumerate(self.events, 1):
+            if ev.isSetPriority() and ev.getPriority().getMath() is not None:
+                pe = self.math(ev.getPriority().getMath(), f"priority of event `{ev.getId() or '#' + str(k)}`")
+                names = {self.nm(v) for v in self.event_targets} | {
+                    self.nm(r.getVariable()) for r in (self.model.getRule(i) for i in range(self.model.getNumRules()))}
+                if not {x.name for x in pe.free_symbols} & (names | {TIME.name}):
+                    prios.append((self._eval(pe), ev, f"event `{ev.getId() or '#' + str(k)}`"))
+        for i, (pa, a, wa) in enumerate(prios):
+            for pb, b, wb in prios[i + 1:]:
+                if pa == pb and _interact(a, b, triggers=True):
+                    raise unsupported("events of equal priority that assign or read the same variables (SBML orders "
+                                      "them at random when they fire together)", f"{wa} and {wb}")
+
+    def scheme_event(self, ev, k, where, parts):
+        """One SBML event as a scheme Event (None if it can never fire)."""
+        sub = self.subs_unit
+        trig = ev.getTrigger()
+        cond = self.math(trig.getMath(), f"trigger of {where}", boolean=True)
+        if isinstance(cond, sympy.logic.boolalg.Boolean):
+            cond = cond.xreplace(sub)
+        if cond in (sympy.true, sympy.false):
+            if cond == sympy.false or trig.getInitialValue():
+                return None          # never turns from false to true
+            cond = _constant_trigger_relation()
+        assignments = []
+        for j in range(ev.getNumEventAssignments()):
+            ea = ev.getEventAssignment(j)
+            if ea.getMath() is None:
+                continue   # no effect (SBML L3V2)
+            var = ea.getVariable()
+            expr = self.math(ea.getMath(), f"assignment to `{var}` in {where}").xreplace(sub)
+            assignments.append(self.event_target(var, expr, ev, where, parts))
+        if not assignments:
+            return None
+        delay = priority = None
+        if ev.isSetDelay() and ev.getDelay().getMath() is not None:
+            delay = self.math(ev.getDelay().getMath(), f"delay of {where}").xreplace(sub)
+        if ev.isSetPriority() and ev.getPriority().getMath() is not None:
+            priority = self.math(ev.getPriority().getMath(), f"priority of {where}").xreplace(sub)
+        ann = read_annotation(ev, "event") or {}
+        name = self.fresh(ann.get("name") or ev.getId() or f"event_{k}")
+        try:
+            return Event(name, cond, dict(assignments), delay=delay, priority=priority, note=ann.get("note", ""),
+                         persistent=bool(trig.getPersistent()), initial_value=bool(trig.getInitialValue()),
+                         use_values_from_trigger_time=bool(ev.getUseValuesFromTriggerTime()))
+        except SchemeError as exc:
+            raise unsupported(f"event the engine cannot run: {exc}", where,
+                              "triggers are relations <, <=, >, >= combined with and/or/not") from None
+
+    def event_target(self, var, expr, ev, where, parts) -> tuple:
+        """``(state, expression)`` of an event assignment to the SBML variable ``var``."""
+        nm = self.nm
+        kind = self.kind.get(var)
+        if kind == "species":
+            info = self.sp_info[var]
+            if info["role"] == "state":
+                return parts.scale[var][0], expr
+            if info["role"] == "amount":
+                # the amount, from the compartment size before the event (all assignments are evaluated before
+                # any is applied, the compartment's included: SBML test case 01779)
+                return parts.scale[var][0], expr * parts.symbols[info["comp"]]
+            raise unsupported("event assignment to a species set by a rule or constant", where)
+        if kind == "parameter" and var in self.state_params:
+            return nm(var), expr
+        if kind == "compartment" and self.comp_role.get(var) == "state":
+            return nm(var), expr
+        raise unsupported(f"event assignment to `{var}`", where)
 
     def rule_expander(self, assign):
         """A function substituting assignment rules (observables) so that triggers and assignments are in
@@ -210,14 +307,14 @@ class _EventReader:
         return state, t, a, mode
 
 
-def _interact(a, b) -> bool:
-    """Whether events ``a`` and ``b`` assign a common variable, or one assigns what the other reads (then the
-    order in which they run changes the result)."""
+def _interact(a, b, triggers: bool = False) -> bool:
+    """Whether events ``a`` and ``b`` assign a common variable, or one assigns what the other reads (in its
+    assignments, and its trigger with ``triggers``): then the order in which they run changes the result."""
     def assigned(ev):
         return {ev.getEventAssignment(j).getVariable() for j in range(ev.getNumEventAssignments())}
 
     def read(ev):
-        out = set()
+        out = ast_names(ev.getTrigger().getMath()) if triggers else set()
         for j in range(ev.getNumEventAssignments()):
             node = ev.getEventAssignment(j).getMath()
             if node is not None:

@@ -20,7 +20,8 @@ class SbmlModel:
     ----------
     scheme : Scheme
     protocol : Protocol
-        Time-triggered SBML events as steps and jumps (empty if none).
+        Time-triggered SBML events as steps and jumps (empty if none, or if the events are
+        ``scheme.events``: when one of them is not time-only, all are).
     source : str or None
         File name.
     species : tuple of str

@@ -26,11 +26,22 @@ Supported (SBML Level 3; Levels 1-2 are converted to L3V2 by libsbml first)
   effect (a warning lists them), as L3V2 says;
 * species in 0-dimensional compartments (always amounts); constant assignment
   rules on species references (a constant stoichiometry);
-* events without delay whose trigger depends on time only (``time >= t1``,
-  ``t1 < time``..., or constants): they become protocol components — jumps of
-  states (``S = S + a`` or ``S = a``) and steps of parameters/compartments, whose
-  sequence of values is computed at import. Simultaneous events run by
-  priority (equal priorities only when their order cannot matter).
+* events. When every event is time-only (no delay, trigger ``time >= t1``,
+  ``t1 < time``... or constants, assignments ``S = S + a`` or ``S = a`` of
+  states and values of parameters/compartments) they become protocol
+  components (:attr:`SbmlModel.protocol`) — jumps of states and steps of
+  parameters/compartments, whose sequence of values is computed at import;
+  simultaneous events run by priority (equal priorities only when their order
+  cannot matter). Otherwise every event becomes a :class:`~kinetics.scheme.Event`
+  of the scheme (SBML Level 3 semantics, run with root finding by
+  :mod:`kinetics.events`): trigger (relations ``<``, ``<=``, ``>``, ``>=`` with
+  ``and``/``or``/``not``), delay, priority, persistent, initialValue and
+  useValuesFromTriggerTime (Level 2 files: their defaults, true). An event
+  without id is named ``event_<k>`` (its position). Parameters and compartments
+  that events assign become states without reactions (still reported under
+  their SBML ids); species in such compartments are integrated as amounts.
+  Events of equal priority (or none) firing at the same time run in
+  declaration order (SBML leaves that order random).
 
 How SBML quantities become scheme quantities
 --------------------------------------------
@@ -53,10 +64,9 @@ How SBML quantities become scheme quantities
 
 Not supported (a :class:`~kinetics.errors.SchemeError` names the construct and element)
 ----------------------------------------------------------------------------------------
-algebraic rules; events with a delay, with triggers that depend on the model
-state or on variables that events change, with state-dependent priorities
-among simultaneous events, or with assignments that are not ``x + a`` / ``a``
-for states; ``delay`` and ``rateOf`` csymbols; variable stoichiometries; fast
+algebraic rules; event triggers with ``eq``, ``neq``, ``xor``, ``piecewise`` or
+numbers as conditions (an equality is crossed, never held); ``delay`` and
+``rateOf`` csymbols; variable stoichiometries; fast
 reactions; size-less compartments holding concentration species or read by
 math; ``floor``, ``ceiling``, ``quotient``, ``rem`` and ``factorial`` of
 anything but numbers and time (rate laws are differentiated); infinite or NaN
@@ -88,6 +98,7 @@ from ..errors import ParseError, SchemeError, UnitError
 from ..expressions import parse_expression
 from ..scheme import (TIME, Input, Observable, Parameter, RateRule, Reaction, Scheme, Species, check_name,
                       name_from_text, name_part)
+from ..protocol import Protocol
 from ..units import UnitSystem, conversion_factor
 from ._annotations import parse_bounds, parse_unit_attr, read_annotation, read_notes
 from ._common import libsbml_module, unsupported
@@ -139,13 +150,18 @@ class _Parts:
     scale: dict = field(default_factory=dict)         # SBML species id -> (state, rate-to-derivative factor)
 
 
+class _NeedsSchemeEvents(Exception):
+    """The events of a model are not time-only events a protocol can hold: import them as Scheme events."""
+
+
 # --------------------------------------------------------------------------- the importer
 class _Importer(_EventReader):
     """One SBML model -> :class:`SbmlModel`. :meth:`build` runs the steps in order; each step reads what the
     earlier ones left on ``self`` (ids and names, rules, roles, values at t = 0, units)."""
 
-    def __init__(self, doc, source):
+    def __init__(self, doc, source, event_mode: bool = False):
         self.L = libsbml_module("SBML import")
+        self.event_mode = event_mode   # events as Scheme events (else as a protocol, when they are time-only)
         self.doc = doc
         self.model = doc.getModel()
         self.source = source
@@ -169,8 +185,14 @@ class _Importer(_EventReader):
         self.parameters_to_scheme(parts)
         self.species_to_scheme(parts)
         self.reactions_to_scheme(parts)
-        protocol = self.events_to_protocol(self.events, parts.scale, self.sp_info, self.assign)
-        scheme = self.make_scheme(parts)
+        if self.event_mode:
+            protocol, events = Protocol.empty(), self.events_to_scheme(parts)
+        else:
+            try:
+                protocol, events = self.events_to_protocol(self.events, parts.scale, self.sp_info, self.assign), []
+            except SchemeError as exc:
+                raise _NeedsSchemeEvents(str(exc)) from None
+        scheme = self.make_scheme(parts, events)
         return self.result(scheme, protocol, parts)
 
     # ------------------------------------------------------------------ ids, names, rules, roles
@@ -298,7 +320,7 @@ class _Importer(_EventReader):
             elif cid in self.rate:
                 comp_role[cid] = "state"
             elif cid in self.event_targets:
-                comp_role[cid] = "input"
+                comp_role[cid] = "state" if self.event_mode else "input"
             else:
                 comp_role[cid] = "param"
         self.comp_role = comp_role
@@ -464,8 +486,10 @@ class _Importer(_EventReader):
             elif role == "state":
                 v0 = self.value(nm(cid))
                 parts.species.append(Species(nm(cid), v0, nonnegative=v0 >= 0,
-                                             note="SBML compartment (rate rule)"))
-                parts.rate_rules[nm(cid)] = self.rate[cid]
+                                             note="SBML compartment (rate rule)" if cid in self.rate
+                                             else "SBML compartment changed by events"))
+                if cid in self.rate:
+                    parts.rate_rules[nm(cid)] = self.rate[cid]
             elif role == "obs":
                 parts.observables.append(Observable(nm(cid), self.assign[cid],
                                                     note="SBML compartment (assignment rule)"))
@@ -485,7 +509,8 @@ class _Importer(_EventReader):
             pid = p.getId()
             if pid in self.assign:
                 parts.observables.append(self.observable_parameter(p))
-            elif pid in self.rate or read_annotation(p, "species") is not None:
+            elif pid in self.rate or read_annotation(p, "species") is not None or \
+                    (self.event_mode and pid in self.event_targets):
                 self.state_parameter(p, parts)
                 self.state_params.add(pid)
             elif (pid in self.event_targets and pid not in self.state_params) or \
@@ -549,7 +574,8 @@ class _Importer(_EventReader):
         ann = read_annotation(p, "species") or {}
         v0 = self.exact_initial(ann, self.value(self.nm(pid)))
         nonneg = ann.get("nonnegative", "false") == "true" and v0 >= 0
-        note = ann.get("note", "") if ann else "SBML parameter (rate rule)"
+        note = ann.get("note", "") if ann else \
+            "SBML parameter (rate rule)" if pid in self.rate else "SBML parameter changed by events"
         parts.species.append(Species(self.nm(pid), v0, nonnegative=nonneg, unit=parse_unit_attr(ann.get("unit")),
                                      note=note))
         if pid in self.rate:
@@ -645,6 +671,8 @@ class _Importer(_EventReader):
             used |= {x.name for x in e.free_symbols}
         for ev in self.events:
             for node in [ev.getTrigger().getMath() if ev.getTrigger() else None] + \
+                        [ev.getDelay().getMath() if ev.isSetDelay() else None] + \
+                        [ev.getPriority().getMath() if ev.isSetPriority() else None] + \
                         [ev.getEventAssignment(j).getMath() for j in range(ev.getNumEventAssignments())]:
                 if node is not None:
                     used |= ast_names(node)
@@ -707,7 +735,7 @@ class _Importer(_EventReader):
         return net, sides, stoich_ok
 
     # ------------------------------------------------------------------ the scheme and the result
-    def make_scheme(self, parts: _Parts) -> Scheme:
+    def make_scheme(self, parts: _Parts, events=()) -> Scheme:
         """The scheme: rate rules in the model's rule order, the unit compartment replaced by 1, nmdakin's state
         order, name and description."""
         m = self.model
@@ -739,7 +767,7 @@ class _Importer(_EventReader):
             return Scheme(name, species=parts.species, parameters=parts.parameters, inputs=parts.inputs,
                           reactions=parts.reactions, observables=observables, rate_rules=rr, units=self.system,
                           description=description, reference=self.ann_scheme.get("reference", ""),
-                          check_units=check)
+                          events=events, check_units=check)
         except SchemeError as exc:
             if isinstance(exc, UnitError) and exc.issues:  # a dimensional error of an nmdakin export
                 raise exc.located(None, self.source) from None
@@ -858,8 +886,8 @@ class _Importer(_EventReader):
                 raise unsupported("algebraic rule", f"rule #{i + 1}{self.where_file}")
         for i in range(m.getNumEvents()):
             ev = m.getEvent(i)
-            if ev.isSetDelay() and ev.getDelay().getMath() is not None:
-                raise unsupported("event with a delay", f"event `{ev.getId() or '#' + str(i + 1)}`")
+            if ev.isSetDelay() and ev.getDelay().getMath() is not None and not self.event_mode:
+                raise _NeedsSchemeEvents("event with a delay")
         if m.getNumConstraints():
             warnings.warn(f"SBML import: {m.getNumConstraints()} constraint(s) are not simulated "
                           "(they do not change trajectories)", SbmlImportWarning, stacklevel=4)
@@ -877,14 +905,25 @@ def read_sbml_model(source) -> SbmlModel:
         An unsupported construct; the message names it and the element id.
     """
     doc, name = read_document(source)
-    return _Importer(doc, name).build()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = _Importer(doc, name).build()
+        except _NeedsSchemeEvents:
+            model = None
+    if model is not None:   # time-only events: a protocol (exact); the warnings of this import
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return model
+    return _Importer(doc, name, event_mode=True).build()
 
 
 def read_sbml(source) -> Scheme:
     """Import an SBML file (or SBML text) as a :class:`~kinetics.scheme.Scheme`.
 
-    A model with events needs its protocol as well: use :func:`read_sbml_model`
-    (this function raises rather than drop the events).
+    Events that are not time-only are :attr:`Scheme.events <kinetics.scheme.Scheme.events>`; a model whose
+    time-only events make a protocol needs it as well: use :func:`read_sbml_model` (this function raises rather
+    than drop them).
 
     Examples
     --------

@@ -30,6 +30,12 @@ Mapping
   ``u = u_c + sum_r (u_p_r + u_q_r*(time - u_tref)) * exp(-r*(time - u_tref))``
   whose coefficients the events set. Species jumps are event assignments;
   jumps at ``t = 0`` are folded into the initial values.
+* Scheme events (:class:`~kinetics.scheme.Event`) are SBML events with the
+  same id (trigger MathML with ``t`` as the csymbol ``time``; initialValue,
+  persistent, useValuesFromTriggerTime; delay in the time unit; priority; one
+  event assignment per target, its numbers in the unit of the target's value).
+  Species are in the unit compartment (size 1), so each assignment sets the
+  scheme's value exactly.
 * Units: every parameter, species, compartment and input with a unit has a
   unit definition; model time, volume, substance and extent units are set.
 * ``nmdakin:`` annotations (:mod:`kinetics.sbml._annotations`) keep what SBML
@@ -185,6 +191,7 @@ class _Builder:
         self.observables()
         reaction_ids = self.reactions()
         self.rate_rules(reaction_ids)
+        self.scheme_events()
         if self.schedule is not None:
             self.protocol_events()
         return self.finish()
@@ -402,6 +409,34 @@ class _Builder:
         if not s.check_units:
             attrs["check_units"] = "false"
         self.annotation(self.model, "scheme", **attrs)
+
+    # ---------------------------------------------------------------- events
+    def scheme_events(self):
+        """The scheme's events (:class:`~kinetics.scheme.Event`): trigger (``t`` as the csymbol ``time``),
+        initialValue, persistent, useValuesFromTriggerTime, delay, priority and one assignment per target, numbers
+        in the units of what they set (as initial values and rate laws; the unit compartment has size 1, so every
+        species symbol is the scheme's value)."""
+        for ev in self.scheme.events:
+            e = self.model.createEvent()
+            eid = self.unique(ev.name)
+            _check(e.setId(eid), f"event id `{eid}`")
+            e.setUseValuesFromTriggerTime(ev.use_values_from_trigger_time)
+            trig = e.createTrigger()
+            trig.setInitialValue(ev.initial_value)
+            trig.setPersistent(ev.persistent)
+            _check(trig.setMath(self.math(ev.trigger)), f"trigger of event `{ev.name}`")
+            if ev.delay is not None:
+                _check(e.createDelay().setMath(self.math(ev.delay, self.t_unit)), f"delay of event `{ev.name}`")
+            if ev.priority is not None:
+                _check(e.createPriority().setMath(self.math(ev.priority, "dimensionless")),
+                       f"priority of event `{ev.name}`")
+            for target, expr in ev.assignments:
+                ea = e.createEventAssignment()
+                _check(ea.setVariable(target), f"event assignment target `{target}`")
+                _check(ea.setMath(self.math(expr, self.species_value_units.get(target))),
+                       f"assignment to `{target}` in event `{ev.name}`")
+            self.note(e, ev.note)
+            self.annotation(e, "event", name=ev.name, note=ev.note or None)
 
     # ---------------------------------------------------------------- protocol
     def protocol_events(self):
