@@ -362,7 +362,17 @@ def _scipy_advance(model, method, rtol, atol, max_step, first_step, stats: dict,
             kw["max_step"] = max_step
         if first_step:
             kw["first_step"] = min(first_step, t_b - t_a)
-        sol = solve_ivp(fun, (t_a, t_b), y, method=method, **kw)
+        try:
+            sol = solve_ivp(fun, (t_a, t_b), y, method=method, **kw)
+        except ValueError as exc:
+            if "different signs" not in str(exc):
+                raise
+            # scipy locates event roots with brentq on the step's interpolant; LSODA's interpolant need not
+            # match its step values, so the bracket can fail (scipy issues 14480, 17066)
+            raise SolverError(f"scipy {method} could not locate an event's trigger between t = {t_a:g} and "
+                              f"{t_b:g} (its interpolant does not bracket the root: a known scipy limitation); "
+                              f"use method='auto' (the native root finding) or 'BDF'", t=t_a, status=-1,
+                              method=method) from None
         for key, v in (("rhs_evaluations", sol.nfev), ("jacobian_evaluations", sol.njev),
                        ("lu_decompositions", sol.nlu)):
             stats[key] = stats.get(key, 0) + int(v)

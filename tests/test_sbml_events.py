@@ -131,3 +131,28 @@ def test_time_only_events_stay_a_protocol_where_exact(a_math, protocol):
     expected = (np.exp(1.0) + 1) * np.exp(1.0) if protocol else np.exp(2.0) / 2
     np.testing.assert_allclose(df["A"].iloc[-1], expected, rtol=1e-8)
     assert df["n"].tolist() == [0.0, 1.0]
+
+
+def test_lsoda_that_cannot_bracket_a_trigger_is_a_clear_error():
+    """SBML suite case 00369 under scipy's LSODA: brentq on LSODA's interpolant finds no sign change (scipy issues
+    14480, 17066); the error says so and names the methods that work, which then match the suite's results."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import sbml_suite
+
+    if not sbml_suite.ARCHIVE.exists():
+        pytest.skip(f"the SBML Test Suite archive is not at {sbml_suite.ARCHIVE}")
+    import tarfile
+
+    with tarfile.open(sbml_suite.ARCHIVE) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("00369/00369-sbml-l3v2.xml"))
+        text = tar.extractfile(member).read().decode()
+    model = kx.read_sbml_model(text)
+    t = np.linspace(0.0, 5.0, 51)
+    with pytest.raises(kx.SolverError, match=r"could not locate an event's trigger .* use method='auto'"):
+        model.simulate(5.0, t, method="LSODA", rtol=1e-10, atol=1e-14)
+    a = model.simulate(5.0, t, method="auto", rtol=1e-10, atol=1e-14)
+    b = model.simulate(5.0, t, method="BDF", rtol=1e-10, atol=1e-14, max_step=0.1)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-5, atol=1e-8)
