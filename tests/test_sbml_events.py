@@ -156,3 +156,21 @@ def test_lsoda_that_cannot_bracket_a_trigger_is_a_clear_error():
     a = model.simulate(5.0, t, method="auto", rtol=1e-10, atol=1e-14)
     b = model.simulate(5.0, t, method="BDF", rtol=1e-10, atol=1e-14, max_step=0.1)
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-5, atol=1e-8)
+
+
+def test_composed_schemes_with_repeated_reaction_names_export_valid_sbml():
+    """Reaction names are labels: two receptors composed from one builder share them, and the SBML ids are made
+    unique (the export was invalid SBML before); the import gives back the names and the same simulation."""
+    from models import destexhe1994
+
+    base = destexhe1994.five_state()
+    parts = [base.rename({x: f"{x}_{r}" for x in (*base.species_names, *base.parameter_names,
+                                                  *base.observable_names)}, name=f"receptor_{r}") for r in range(2)]
+    s = kx.compose(parts, name="two_receptors")
+    assert [r.name for r in s.reactions].count("bind1") == 2
+    back = read_sbml(kx.export(s, "sbml"))
+    assert [r.name for r in back.reactions] == [r.name for r in s.reactions]
+    prot = kx.Protocol([kx.pulses("glu", [1.0], amplitude=1.0, width=1.0)])
+    a = kx.simulate(s, prot, t_end=20.0, n_points=21, rtol=1e-10, atol=1e-12)
+    b = kx.simulate(back, prot, t_end=20.0, n_points=21, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b["O_1"], a["O_1"], rtol=1e-9, atol=1e-14)

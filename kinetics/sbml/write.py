@@ -354,9 +354,11 @@ class _Builder:
     def reactions(self) -> list:
         """Reactions with their stoichiometry, modifiers and the net flux as kinetic law; their SBML ids."""
         s = self.scheme
-        reaction_ids = []
+        reaction_ids, used = [], set()
         for j, r in enumerate(s.reactions):
-            rid = r.name if r.name else self.unique(f"R{j + 1}")
+            # reaction names are labels (composed schemes repeat them); SBML ids are unique
+            rid = r.name if r.name and r.name not in used else self.unique(r.name or f"R{j + 1}")
+            used.add(rid)
             reaction_ids.append(rid)
             e = self.model.createReaction()
             _check(e.setId(rid), f"reaction id `{rid}`")
