@@ -174,3 +174,17 @@ def test_composed_schemes_with_repeated_reaction_names_export_valid_sbml():
     a = kx.simulate(s, prot, t_end=20.0, n_points=21, rtol=1e-10, atol=1e-12)
     b = kx.simulate(back, prot, t_end=20.0, n_points=21, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(b["O_1"], a["O_1"], rtol=1e-9, atol=1e-14)
+
+
+def test_an_input_step_at_t0_survives_the_sbml_round_trip():
+    """nmdakin writes the protocol's value at t = 0 as the parameter's value and the input's default in its
+    annotation; the import clamps the input to that value from t = 0 (it was lost: LR stayed 0)."""
+    m = kx.parse_model("scheme binding\nspecies R = 1 [1]\nspecies LR = 0 [1]\nparameter kon = 1 [1/(uM*s)]\n"
+                       "parameter koff = 0.1 [1/s]\ninput L = 0 [mM]\nR <-> LR ; kon*L, koff\n"
+                       "steps L times=[0] values=[1e-4]\nt_end 60000\n")
+    back = read_sbml_model(kx.export(m.scheme, "sbml", protocol=m.protocol, t_end=m.t_end))
+    assert back.scheme.input_names == ("L",) and back.scheme.inputs[0].default == 0.0
+    a = kx.simulate(m.scheme, m.protocol, t_end=m.t_end, n_points=5, rtol=1e-10, atol=1e-12)
+    b = kx.simulate(back.scheme, back.protocol, t_end=m.t_end, n_points=5, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b["LR"], a["LR"], rtol=1e-9, atol=1e-14)
+    assert b["LR"][-1] == pytest.approx(0.5, rel=1e-4)                  # Bmax L / (Kd + L), Kd = L = 100 nM

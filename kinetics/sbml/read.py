@@ -193,7 +193,7 @@ class _Importer(_EventReader):
             except SchemeError as exc:
                 raise _NeedsSchemeEvents(str(exc)) from None
         scheme = self.make_scheme(parts, events)
-        return self.result(scheme, protocol, parts)
+        return self.result(scheme, _with_start_values(protocol, self.start_values), parts)
 
     # ------------------------------------------------------------------ ids, names, rules, roles
     def collect_ids(self):
@@ -505,6 +505,7 @@ class _Importer(_EventReader):
         """Global parameters as observables, states, inputs or parameters; then local parameters and
         species-reference stoichiometries (``self.state_params``: the parameters that became states)."""
         self.state_params = set()
+        self.start_values = {}
         for p in self.params:
             pid = p.getId()
             if pid in self.assign:
@@ -587,6 +588,8 @@ class _Importer(_EventReader):
         ann = read_annotation(p, "input") or {}
         default = self.value(self.nm(pid))
         if ann.get("default") is not None and pid not in self.event_targets:
+            if float(ann["default"]) != default:       # nmdakin wrote the protocol's value at t = 0 as the value
+                self.start_values[self.nm(pid)] = default
             default = float(ann["default"])
         return Input(self.nm(pid), default, unit=parse_unit_attr(ann.get("unit")),
                      note=ann.get("note", "SBML parameter changed by events" if pid in self.event_targets else ""))
@@ -935,3 +938,26 @@ def read_sbml(source) -> Scheme:
                           "kinetics.read_sbml_model(path) (returns .scheme and .protocol) and "
                           "simulate(model.scheme, model.protocol, ...)")
     return model.scheme
+
+
+def _with_start_values(protocol: Protocol, start: dict) -> Protocol:
+    """``protocol`` with the inputs an nmdakin export set at t = 0 (``{name: value}``; the annotated default is the
+    input's own) clamped to that value from t = 0: prepended to the input's steps from later events, or a step of
+    its own."""
+    if not start:
+        return protocol
+    from ..protocol import steps
+    from ..protocol._clamps import Steps
+
+    components, done = [], set()
+    for c in protocol.components:
+        if isinstance(c, Steps) and c.input in start:
+            times, values = list(c.times), list(c.values)
+            if not times or times[0] > 0.0:
+                times, values = [0.0, *times], [start[c.input], *values]
+            components.append(steps(c.input, times, values))
+            done.add(c.input)
+        else:
+            components.append(c)
+    components += [steps(name, [0.0], [value]) for name, value in start.items() if name not in done]
+    return Protocol(components)
