@@ -588,7 +588,8 @@ class _Importer(_EventReader):
         ann = read_annotation(p, "input") or {}
         default = self.value(self.nm(pid))
         if ann.get("default") is not None and pid not in self.event_targets:
-            if float(ann["default"]) != default:       # nmdakin wrote the protocol's value at t = 0 as the value
+            # nmdakin writes the protocol's value at t = 0 as the value (SBML keeps 15 digits: equal to that)
+            if not math.isclose(float(ann["default"]), default, rel_tol=1e-14, abs_tol=1e-300):
                 self.start_values[self.nm(pid)] = default
             default = float(ann["default"])
         return Input(self.nm(pid), default, unit=parse_unit_attr(ann.get("unit")),
