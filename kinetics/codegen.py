@@ -31,7 +31,7 @@ from .odesystem import OdeSystem
 
 __all__ = ["NumpyFunctions", "numpy_functions", "c_source", "CPrinter", "c_statements", "c_rhs_jacobian",
            "CODEGEN_VERSION", "generator_identity", "c_rhs_structured",
-           "sparse_lu_plan", "minimum_degree_order", "c_sparse_lu"]
+           "sparse_lu_plan", "minimum_degree_order", "c_sparse_lu", "needed_observables"]
 
 #: The constants of <math.h> that sympy's C99 printer writes (``log(2)`` -> ``M_LN2``): POSIX, not C99, so
 #: ``-std=c99`` hides them; defined when missing.
@@ -169,6 +169,21 @@ def c_rhs_jacobian(rhs, jacobian, names: dict) -> tuple:
     return "\n".join(rhs_body), "\n".join(jac_body)
 
 
+def needed_observables(system: OdeSystem) -> set:
+    """The names of the observables the fluxes and rate rules read, with those they read in turn (the ones a
+    structured right-hand side computes; :func:`c_rhs_structured`, :mod:`kinetics.jit.pycode`)."""
+    raw_obs = system._raw_observables
+    need: set = set()
+    todo = [sym.name for e in [*system._raw_fluxes, *system._raw_rate_rules.values()] for sym in e.free_symbols
+            if sym.name in raw_obs]
+    while todo:
+        name = todo.pop()
+        if name not in need:
+            need.add(name)
+            todo += [sym.name for sym in raw_obs[name].free_symbols if sym.name in raw_obs]
+    return need
+
+
 def c_rhs_structured(system: OdeSystem, names: dict, indent: str = "    ") -> str:
     """Body of ``nk_rhs`` written as the scheme is: the observables the fluxes need (in dependency order) and
     every flux as ``const double`` temporaries, then ``f[i] = sum_j N_ij v_j + r_i``.
@@ -196,14 +211,7 @@ def c_rhs_structured(system: OdeSystem, names: dict, indent: str = "    ") -> st
     obs_names = {name: f"_o{k}" for k, name in enumerate(raw_obs)}
     local.update(obs_names)
     printer = CPrinter(local)
-    # the observables needed, with those they depend on
-    need: set = set()
-    todo = [sym.name for e in [*fluxes, *rules.values()] for sym in e.free_symbols if sym.name in raw_obs]
-    while todo:
-        name = todo.pop()
-        if name not in need:
-            need.add(name)
-            todo += [sym.name for sym in raw_obs[name].free_symbols if sym.name in raw_obs]
+    need = needed_observables(system)
     lines = [f"{indent}const double {obs_names[name]} = {printer.doprint(expr)};"
              for name, expr in raw_obs.items() if name in need]
     lines += [f"{indent}const double _v{j} = {printer.doprint(v)};" for j, v in enumerate(fluxes)]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from ..codegen import needed_observables
 from ..errors import ArgumentError, CompilerError
 
 __all__ = ["PyPrinter", "ModelSource", "model_source", "block_source", "module_text", "compile_module"]
@@ -117,13 +118,7 @@ def _structured_rhs(system, names: dict) -> list:
     obs_names = {name: f"_o{k}" for k, name in enumerate(raw_obs)}
     local.update(obs_names)
     printer = PyPrinter(local)
-    need: set = set()
-    todo = [sym.name for e in [*fluxes, *rules.values()] for sym in e.free_symbols if sym.name in raw_obs]
-    while todo:
-        name = todo.pop()
-        if name not in need:
-            need.add(name)
-            todo += [sym.name for sym in raw_obs[name].free_symbols if sym.name in raw_obs]
+    need = needed_observables(system)
     lines = [f"    {obs_names[name]} = {printer.doprint(expr)}" for name, expr in raw_obs.items() if name in need]
     lines += [f"    _v{j} = {printer.doprint(v)}" for j, v in enumerate(fluxes)]
     rows: dict = {}

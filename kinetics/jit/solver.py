@@ -5,14 +5,12 @@ fitting use either one unchanged.
 """
 from __future__ import annotations
 
-import itertools
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..errors import SolverError, did_you_mean
+from ..native import many_options, many_rows, raise_first_failure, run_rows
 from .integrator import N_STATS, STATUS_MESSAGES, entry_points, work_sizes
 
 __all__ = ["JitSolver"]
@@ -210,58 +208,26 @@ class JitSolver:
                    raw_stats: bool = False, **kw):
         """One trajectory per row of ``params_matrix``, on a thread pool (see
         :meth:`kinetics.native.NativeSolver.solve_many`: same arguments, results and errors)."""
-        unknown = set(kw) - {"method", "rtol", "atol", "first_step", "max_step", "max_steps"}
-        if unknown:
-            raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
-        method = kw.get("method", "auto")
-        prepared = self._prepare(schedule_arrays, t_out, method, kw.get("rtol", 1e-6), kw.get("atol", 1e-9),
-                                 kw.get("first_step", 0.0), kw.get("max_step", 0.0), kw.get("max_steps", 0))
+        options = many_options(kw)
+        method = options[0]
+        prepared = self._prepare(schedule_arrays, t_out, *options)
         n = self.n_state
-        P = np.ascontiguousarray(params_matrix, dtype=np.float64)
-        if P.ndim != 2 or P.shape[1] != self.n_param:
-            raise ValueError(f"params_matrix must have shape (m, {self.n_param}), got {P.shape}")
+        P, y_final = many_rows(params_matrix, y0_matrix, self.n_param, n)
         m = P.shape[0]
         if self.n_param == 0:
             P = np.zeros((m, 1))
-        Y0 = np.asarray(y0_matrix, dtype=np.float64)
-        if Y0.shape == (n,):
-            y_final = np.tile(Y0, (m, 1))
-        elif Y0.shape == (m, n):
-            y_final = np.array(Y0, order="C", copy=True)
-        else:
-            raise ValueError(f"y0_matrix must have shape ({m}, {n}) or ({n},), got {Y0.shape}")
         n_out = prepared[1].size
         y_out = np.empty((m, n_out, n))
         stats = np.zeros((m, N_STATS))
-        status = np.zeros(m, dtype=int)
-        counter = itertools.count()
-        stop = threading.Event()
+        local = threading.local()          # one work set per thread, reused row after row
 
-        def worker():
-            work = self._work()            # one set per thread, reused row after row
-            while not stop.is_set():
-                i = next(counter)          # atomic under the GIL
-                if i >= m:
-                    return
-                st = self._call(prepared, P[i], y_final[i], y_out[i], stats[i], work)
-                if st != 0:
-                    status[i] = st
-                    stop.set()
+        def run_row(i):
+            if not hasattr(local, "work"):
+                local.work = self._work()
+            return self._call(prepared, P[i], y_final[i], y_out[i], stats[i], local.work)
 
-        n_workers = (os.cpu_count() or 1) if n_workers is None else int(n_workers)
-        n_workers = max(1, min(n_workers, m))
-        if n_workers == 1:
-            worker()
-        else:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                for fut in [pool.submit(worker) for _ in range(n_workers)]:
-                    fut.result()
-        failed = np.flatnonzero(status)
-        if failed.size:
-            i = int(failed[0])
-            err = self._error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
-            err.row = i
-            raise err
+        status = run_rows(m, run_row, n_workers)
+        raise_first_failure(status, stats, self._error, method)
         if raw_stats:
             return y_out, y_final, stats[:, :len(_STATS_KEYS)].astype(np.int64)
         return y_out, y_final, [_stats_dict(row[:8]) for row in stats]

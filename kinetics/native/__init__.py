@@ -908,6 +908,74 @@ _F8 = 8  # sizeof(double)
 STATS_KEYS = _STATS_KEYS
 
 
+# ---------------------------------------------------------------------------- many trajectories (shared by the
+# C solver and the JIT one, kinetics.jit.solver)
+_MANY_OPTIONS = {"method": "auto", "rtol": 1e-6, "atol": 1e-9, "first_step": 0.0, "max_step": 0.0, "max_steps": 0}
+
+
+def many_options(kw: dict) -> tuple:
+    """``(method, rtol, atol, first_step, max_step, max_steps)`` of ``solve_many``'s keyword arguments (the
+    defaults of ``solve`` for those not given); ``TypeError`` for any other keyword."""
+    unknown = set(kw) - set(_MANY_OPTIONS)
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+    return tuple(kw.get(k, v) for k, v in _MANY_OPTIONS.items())
+
+
+def many_rows(params_matrix, y0_matrix, n_param: int, n_state: int) -> tuple:
+    """``(P (m, n_param) contiguous, y_final (m, n_state) a fresh copy of the start states)`` of ``solve_many``'s
+    arrays (one start state for all rows, or one per row); ``ValueError`` for other shapes."""
+    P = np.ascontiguousarray(params_matrix, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != n_param:
+        raise ValueError(f"params_matrix must have shape (m, {n_param}), got {P.shape}")
+    m = P.shape[0]
+    Y0 = np.asarray(y0_matrix, dtype=np.float64)
+    if Y0.shape == (n_state,):
+        return P, np.tile(Y0, (m, 1))
+    if Y0.shape == (m, n_state):
+        return P, np.array(Y0, order="C", copy=True)
+    raise ValueError(f"y0_matrix must have shape ({m}, {n_state}) or ({n_state},), got {Y0.shape}")
+
+
+def run_rows(m: int, run_row, n_workers=None) -> np.ndarray:
+    """Call ``run_row(i)`` (a status, 0 for success) for the rows ``0..m-1`` on ``n_workers`` threads (default
+    every core; the solvers release the GIL); no new row starts after a failure. The status of every row
+    (0 for rows not run)."""
+    status = np.zeros(m, dtype=int)
+    counter = itertools.count()
+    stop = threading.Event()
+
+    def worker():
+        while not stop.is_set():
+            i = next(counter)          # atomic under the GIL
+            if i >= m:
+                return
+            st = run_row(i)
+            if st != 0:
+                status[i] = st
+                stop.set()
+
+    n_workers = (os.cpu_count() or 1) if n_workers is None else int(n_workers)
+    n_workers = max(1, min(n_workers, m))
+    if n_workers == 1:
+        worker()
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            for fut in [pool.submit(worker) for _ in range(n_workers)]:
+                fut.result()
+    return status
+
+
+def raise_first_failure(status, stats, error, method: str) -> None:
+    """Raise ``error(status, t_fail, method, prefix="row i: ")`` (with ``.row``) for the lowest failing row."""
+    failed = np.flatnonzero(status)
+    if failed.size:
+        i = int(failed[0])
+        err = error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
+        err.row = i                    # which row failed (the message says it too)
+        raise err
+
+
 def _stats_dict(stats) -> dict:
     return {k: int(v) for k, v in zip(_STATS_KEYS, stats)}
 
@@ -1154,64 +1222,25 @@ class NativeSolver:
         ship between processes); each row's result is bit-identical to :meth:`solve` on that row. If rows
         fail, the :class:`SolverError` names the lowest failing row seen.
         """
-        unknown = set(kw) - {"method", "rtol", "atol", "first_step", "max_step", "max_steps"}
-        if unknown:
-            raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
         (method, seg_args, n_out, t_ptr, code, rtol, atol_ptr, h0, hmax, max_steps,
-         _keep) = self._prepare(schedule_arrays, t_out, kw.get("method", "auto"),
-                                kw.get("rtol", 1e-6), kw.get("atol", 1e-9),
-                                kw.get("first_step", 0.0), kw.get("max_step", 0.0),
-                                kw.get("max_steps", 0))
+         _keep) = self._prepare(schedule_arrays, t_out, *many_options(kw))
         n = self.n_state
-        P = np.ascontiguousarray(params_matrix, dtype=np.float64)
-        if P.ndim != 2 or P.shape[1] != self.n_param:
-            raise ValueError(f"params_matrix must have shape (m, {self.n_param}), "
-                             f"got {P.shape}")
+        P, y_final = many_rows(params_matrix, y0_matrix, self.n_param, n)
         m = P.shape[0]
-        Y0 = np.asarray(y0_matrix, dtype=np.float64)
-        if Y0.shape == (n,):
-            y_final = np.tile(Y0, (m, 1))
-        elif Y0.shape == (m, n):
-            y_final = np.array(Y0, order="C", copy=True)
-        else:
-            raise ValueError(f"y0_matrix must have shape ({m}, {n}) or ({n},), "
-                             f"got {Y0.shape}")
         y_out = np.empty((m, n_out, n))
         stats = np.zeros((m, 17))          # 16 stats + t_fail per row
-        status = np.zeros(m, dtype=int)
         a_p, a_y, a_o, a_s = (P.ctypes.data, y_final.ctypes.data, y_out.ctypes.data,
                               stats.ctypes.data)
         s_p, s_y, s_o, s_s = _F8 * P.shape[1], _F8 * n, _F8 * n_out * n, _F8 * 17
         fn = self._fn
-        counter = itertools.count()
-        stop = threading.Event()
 
-        def worker():
-            while not stop.is_set():
-                i = next(counter)          # atomic under the GIL
-                if i >= m:
-                    return
-                st = fn(a_p + i * s_p, a_y + i * s_y, *seg_args, n_out, t_ptr,
-                        a_o + i * s_o, code, rtol, atol_ptr, h0, hmax, max_steps,
-                        a_s + i * s_s, a_s + i * s_s + _F8 * 16, None)
-                if st != 0:
-                    status[i] = st
-                    stop.set()
+        def run_row(i):
+            return fn(a_p + i * s_p, a_y + i * s_y, *seg_args, n_out, t_ptr,
+                      a_o + i * s_o, code, rtol, atol_ptr, h0, hmax, max_steps,
+                      a_s + i * s_s, a_s + i * s_s + _F8 * 16, None)
 
-        n_workers = (os.cpu_count() or 1) if n_workers is None else int(n_workers)
-        n_workers = max(1, min(n_workers, m))
-        if n_workers == 1:
-            worker()
-        else:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                for fut in [pool.submit(worker) for _ in range(n_workers)]:
-                    fut.result()
-        failed = np.flatnonzero(status)
-        if failed.size:
-            i = int(failed[0])
-            err = self._error(status[i], stats[i, 16], method, prefix=f"row {i}: ")
-            err.row = i                    # which row failed (the message says it too)
-            raise err
+        status = run_rows(m, run_row, n_workers)
+        raise_first_failure(status, stats, self._error, method)
         if raw_stats:
             return y_out, y_final, stats[:, :len(_STATS_KEYS)].astype(np.int64)
         return y_out, y_final, [_stats_dict(row) for row in stats]

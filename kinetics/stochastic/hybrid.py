@@ -479,26 +479,14 @@ def hybrid(model, protocol=None, *, t_end, stochastic, t_eval=None, n_runs=1, se
     from ..model import compile as compile_model
     from .native import native_ssa
     from .propensities import channels
-    from .ssa import _check_time, _entropy, _plan, segment_varying, stochastic_system
+    from .ssa import _check_time, _entropy, _plan, ensemble_grid, segment_varying, stochastic_system
 
     t_end, t0 = _check_time(t_end, t0)
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ArgumentError(f"`n_runs` must be a positive integer, got {n_runs!r}")
+    n_runs, t_eval = ensemble_grid(n_runs, t_eval, t0, t_end)
     if initial not in ("round", "multinomial"):
         raise ArgumentError(f"`initial` must be 'round' or 'multinomial', got {initial!r}")
     if initial == "multinomial" and n_copies is None:
         raise ArgumentError("initial='multinomial' draws the state of each of `n_copies` copies; give n_copies")
-    n_runs = int(n_runs)
-    if t_eval is None:
-        t_eval = np.linspace(t0, t_end, 101)
-    try:
-        t_eval = np.array(t_eval, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise ArgumentError("`t_eval` must be an array of times") from None
-    if t_eval.size == 0 or not np.all(np.isfinite(t_eval)) or np.any(np.diff(t_eval) < 0) \
-            or t_eval[0] < t0 or t_eval[-1] > t_end:
-        raise ArgumentError(f"`t_eval` must be non-empty, finite, non-decreasing and inside [t0, t_end] = "
-                            f"[{t0:g}, {t_end:g}]")
     for name, v in (("rtol", rtol), ("atol", atol)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
             raise ArgumentError(f"`{name}` must be a positive number, got {v!r}")

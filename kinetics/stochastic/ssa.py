@@ -336,6 +336,24 @@ def ssa_path(model, protocol=None, *, t_end, t0=0.0, seed=None, volume=None, n_c
     return times, chan, counts
 
 
+def ensemble_grid(n_runs, t_eval, t0: float, t_end: float) -> tuple:
+    """``(n_runs, t_eval)`` of an ensemble checked (a positive integer; non-empty, finite, non-decreasing output
+    times inside ``[t0, t_end]``, default 101 evenly spaced), with a clear :class:`ArgumentError` otherwise."""
+    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
+        raise ArgumentError(f"`n_runs` must be a positive integer, got {n_runs!r}")
+    if t_eval is None:
+        t_eval = np.linspace(t0, t_end, 101)
+    try:
+        t_eval = np.array(t_eval, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ArgumentError("`t_eval` must be an array of times") from None
+    if t_eval.size == 0 or not np.all(np.isfinite(t_eval)) or np.any(np.diff(t_eval) < 0) \
+            or t_eval[0] < t0 or t_eval[-1] > t_end:
+        raise ArgumentError(f"`t_eval` must be non-empty, finite, non-decreasing and inside [t0, t_end] = "
+                            f"[{t0:g}, {t_end:g}]")
+    return int(n_runs), t_eval
+
+
 def _entropy(seed):
     if seed is None:
         return int(np.random.SeedSequence().entropy)
@@ -449,19 +467,7 @@ def ssa(model, protocol=None, *, t_end, t_eval=None, n_runs=1, seed=None, volume
     from ..executor import SerialExecutor, as_executor
 
     t_end, t0 = _check_time(t_end, t0)
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ArgumentError(f"`n_runs` must be a positive integer, got {n_runs!r}")
-    n_runs = int(n_runs)
-    if t_eval is None:
-        t_eval = np.linspace(t0, t_end, 101)
-    try:
-        t_eval = np.array(t_eval, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise ArgumentError("`t_eval` must be an array of times") from None
-    if t_eval.size == 0 or not np.all(np.isfinite(t_eval)) or np.any(np.diff(t_eval) < 0) \
-            or t_eval[0] < t0 or t_eval[-1] > t_end:
-        raise ArgumentError(f"`t_eval` must be non-empty, finite, non-decreasing and inside [t0, t_end] = "
-                            f"[{t0:g}, {t_end:g}]")
+    n_runs, t_eval = ensemble_grid(n_runs, t_eval, t0, t_end)
     entropy = _entropy(seed)
     ch, cm, p, plan, n0 = _setup(model, protocol, t0, t_end, volume, n_copies, parameters, y0)
     stochastic_system(ch)      # build (and check) once here: errors surface before any task is sent
